@@ -1,0 +1,306 @@
+"""The benchmark harness's pure parts: ratios, tables, the docs section rewrite, wrk's report,
+route spelling; plus ``python -m bench --list`` (the contract scripts/test.sh relies on)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from bench import systems
+from bench.common import (
+    Report,
+    Result,
+    Table,
+    exit_status,
+    format_number,
+    format_ratio,
+    markdown_table,
+    ratio,
+    replace_section,
+    report_markdown,
+    section_markers,
+    table_rows,
+    text_table,
+    versus_rows,
+)
+from bench.web.http_bench import parse_wrk
+from bench.web.routes import LATE_PATTERN, concrete_path, github_routes, to_braces, to_litestar
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def http_table() -> Table:
+    return Table(
+        title="HTTP",
+        unit="req/s",
+        higher_is_better=True,
+        subject_label="framework",
+        case_label="endpoint",
+        extra_columns=["p99 ms"],
+        baseline="raw",
+        ours="gee",
+        peers=["Slow", "Gone"],
+        results=[
+            Result("raw", "plaintext", 40000.0, {"p99 ms": 2.0}),
+            Result("gee", "plaintext", 36000.0, {"p99 ms": 2.5}),
+            Result("Slow", "plaintext", 12000.0, {"p99 ms": 9.0}),
+            Result("Gone", "plaintext", status="unavailable", detail="cannot import gone"),
+            Result("raw", "late", 30000.0, {"p99 ms": 3.0}),
+            Result("gee", "late", 27000.0, {"p99 ms": 3.5}),
+            Result("Slow", "late", 3000.0, {"p99 ms": 170.0}),
+            Result("Gone", "late", status="failed", detail="exited with status 1"),
+        ],
+    )
+
+
+@pytest.mark.parametrize(
+    ("ours", "theirs", "higher_is_better", "want"),
+    [
+        (36000.0, 12000.0, True, 3.0),  # throughput: ours / theirs
+        (0.5, 50.0, False, 100.0),  # time: theirs / ours
+        (10.0, 20.0, True, 0.5),  # behind
+        (None, 20.0, True, None),
+        (10.0, None, True, None),
+        (10.0, 0.0, True, None),
+        (0.0, 10.0, False, None),
+    ],
+)
+def test_ratio(
+    ours: float | None, theirs: float | None, higher_is_better: bool, want: float | None
+) -> None:
+    got = ratio(ours, theirs, higher_is_better)
+    assert got == pytest.approx(want), f"got {got}; want {want}"
+
+
+@pytest.mark.parametrize(
+    ("value", "want"),
+    [(33456.7, "33,457"), (173.4, "173"), (12.345, "12.3"), (0.7049, "0.70"), (None, "—")],
+)
+def test_format_number(value: float | None, want: str) -> None:
+    assert format_number(value) == want, f"got {format_number(value)!r}; want {want!r}"
+
+
+@pytest.mark.parametrize(("value", "want"), [(0.934, "0.93×"), (12.54, "12.5×"), (None, "—")])
+def test_format_ratio(value: float | None, want: str) -> None:
+    assert format_ratio(value) == want, f"got {format_ratio(value)!r}; want {want!r}"
+
+
+def test_table_rows_group_by_case_and_compare_with_the_baseline() -> None:
+    header, rows = table_rows(http_table())
+    assert header == ["framework", "endpoint", "req/s", "p99 ms", "vs raw"]
+    assert rows == [
+        ["raw", "plaintext", "40,000", "2.00", "1.00×"],
+        ["gee", "plaintext", "36,000", "2.50", "0.90×"],
+        ["Slow", "plaintext", "12,000", "9.00", "0.30×"],
+        ["Gone", "plaintext", "not installed", "—", "—"],
+        ["raw", "late", "30,000", "3.00", "1.00×"],
+        ["gee", "late", "27,000", "3.50", "0.90×"],
+        ["Slow", "late", "3,000", "170", "0.10×"],
+        ["Gone", "late", "failed", "—", "—"],
+    ]
+
+
+def test_table_rows_without_a_baseline_have_no_ratio_column() -> None:
+    table = Table(title="t", unit="µs", higher_is_better=False, results=[Result("a", "c", 1.5)])
+    assert table_rows(table) == (["subject", "case", "µs"], [["a", "c", "1.50"]])
+
+
+def test_versus_rows_give_ours_against_each_peer_per_case() -> None:
+    versus = versus_rows(http_table())
+    assert versus == (
+        ["gee vs", "plaintext", "late"],
+        [["Slow", "3.00×", "9.00×"], ["Gone", "—", "—"]],
+    )
+
+
+def test_versus_rows_for_times_invert_the_ratio() -> None:
+    table = Table(
+        title="router",
+        unit="µs/lookup",
+        higher_is_better=False,
+        ours="gee",
+        peers=["Starlette"],
+        results=[Result("gee", "203", 0.5), Result("Starlette", "203", 56.0)],
+    )
+    assert versus_rows(table) == (["gee vs", "203"], [["Starlette", "112.0×"]])
+
+
+def test_versus_rows_none_without_ours() -> None:
+    table = Table(title="t", unit="x", higher_is_better=True, results=[Result("a", "c", 1.0)])
+    assert versus_rows(table) is None
+
+
+def test_markdown_table() -> None:
+    got = markdown_table(["framework", "endpoint", "req/s"], [["gee", "late", "27,000"]])
+    want = "| framework | endpoint | req/s |\n| --- | --- | --: |\n| gee | late | 27,000 |"
+    assert got == want, f"got {got!r}; want {want!r}"
+
+
+def test_text_table_aligns_columns() -> None:
+    got = text_table(["name", "req/s"], [["gee", "27,000"], ["Starlette", "3,000"]]).splitlines()
+    assert got == [
+        "name       req/s",
+        "---------  ------",
+        "gee        27,000",
+        "Starlette   3,000",
+    ], f"got {got}"
+
+
+def test_report_markdown_has_machine_date_command_tables_and_problems() -> None:
+    report = Report(system="web", title="web: gee", tables=[http_table()], notes=["A note."])
+    machine = {"cpu": "Test CPU", "cores": "2", "python": "CPython 3.11.2", "os": "Debian 12"}
+    body = report_markdown(
+        report,
+        machine=machine,
+        date="2026-11-22 08:00 UTC",
+        command="python -m bench web",
+        chart="../bench/results/web.png",
+    )
+    for want in [
+        "## web: gee",
+        "Test CPU, 2 cores; Debian 12",
+        "CPython 3.11.2",
+        "2026-11-22 08:00 UTC",
+        "`python -m bench web`",
+        "| gee | plaintext | 36,000 | 2.50 | 0.90× |",
+        "| gee vs | plaintext | late |",
+        "| Slow | 3.00× | 9.00× |",
+        "- Gone (late): failed — exited with status 1",
+        "- Gone (plaintext): not installed — cannot import gone",
+        "![web benchmark chart](../bench/results/web.png)",
+        "A note.",
+    ]:
+        assert want in body, f"missing {want!r} in:\n{body}"
+
+
+def test_replace_section_creates_the_page_when_empty() -> None:
+    got = replace_section("", "web", "## web\nbody")
+    start, end = section_markers("web")
+    assert got.startswith("# Benchmarks\n"), got
+    assert got.endswith(f"{start}\n## web\nbody\n{end}\n"), got
+
+
+def test_replace_section_appends_a_missing_section_and_keeps_the_rest() -> None:
+    text = "# Benchmarks\n\nIntro.\n\n<!-- bench:kv:start -->\nkv\n<!-- bench:kv:end -->\n"
+    got = replace_section(text, "web", "web body")
+    assert got == text + "\n<!-- bench:web:start -->\nweb body\n<!-- bench:web:end -->\n", got
+
+
+def test_replace_section_replaces_only_its_own_section() -> None:
+    text = (
+        "# B\n\n<!-- bench:web:start -->\nold web\n<!-- bench:web:end -->\n\n"
+        "<!-- bench:kv:start -->\nkv\n<!-- bench:kv:end -->\ntail\n"
+    )
+    got = replace_section(text, "web", "new web\n")
+    want = text.replace("old web", "new web")
+    assert got == want, f"got {got!r}; want {want!r}"
+    assert replace_section(got, "web", "new web") == got  # idempotent
+
+
+def test_replace_section_refuses_a_start_marker_without_its_end() -> None:
+    with pytest.raises(ValueError, match="no matching"):
+        replace_section("<!-- bench:web:start -->\nhalf\n", "web", "body")
+
+
+@pytest.mark.parametrize(
+    ("status", "ci", "want"),
+    [("ok", True, 0), ("failed", False, 1), ("unavailable", False, 0), ("unavailable", True, 1)],
+)
+def test_exit_status(status: str, ci: bool, want: int) -> None:
+    result = Result("peer", "case", 1.0 if status == "ok" else None)
+    result.status = status  # type: ignore[assignment]
+    report = Report(system="web", title="t", tables=[Table("t", "x", True, [result])])
+    assert exit_status(report, ci=ci) == want
+
+
+WRK_OUTPUT = """\
+Running 10s test @ http://127.0.0.1:8000/user/keys/1
+  1 threads and 64 connections
+  Thread Stats   Avg      Stdev     Max   +/- Stdev
+    Latency     2.06ms  610.12us  15.03ms   90.10%
+    Req/Sec    31.52k     1.93k   34.18k    82.00%
+  Latency Distribution
+     50%  854.00us
+     75%    2.10ms
+     90%    2.50ms
+     99%    1.20s
+  313569 requests in 10.00s, 40.37MB read
+  Socket errors: connect 0, read 2, write 0, timeout 3
+  Non-2xx or 3xx responses: 7
+Requests/sec:  31356.42
+Transfer/sec:      4.04MB
+"""
+
+
+def test_parse_wrk() -> None:
+    stats = parse_wrk(WRK_OUTPUT)
+    assert stats.requests_per_s == pytest.approx(31356.42)
+    assert stats.p50_ms == pytest.approx(0.854), f"got {stats.p50_ms}; want 0.854 (µs → ms)"
+    assert stats.p99_ms == pytest.approx(1200.0), f"got {stats.p99_ms}; want 1200 (s → ms)"
+    assert stats.requests == 313569
+    assert stats.non_2xx == 7
+    assert stats.socket_errors == 5
+
+
+def test_parse_wrk_clean_run_has_no_errors() -> None:
+    clean = "\n".join(
+        line for line in WRK_OUTPUT.splitlines() if "errors" not in line and "Non-2xx" not in line
+    )
+    stats = parse_wrk(clean)
+    assert (stats.non_2xx, stats.socket_errors) == (0, 0)
+
+
+def test_parse_wrk_rejects_a_report_without_latency() -> None:
+    with pytest.raises(ValueError, match="wrk --latency"):
+        parse_wrk(WRK_OUTPUT.replace("     99%    1.20s\n", ""))
+
+
+@pytest.mark.parametrize(
+    ("pattern", "braces", "litestar"),
+    [
+        ("/user/keys/:id", "/user/keys/{id}", "/user/keys/{id:str}"),
+        ("/repos/:owner/:repo", "/repos/{owner}/{repo}", "/repos/{owner:str}/{repo:str}"),
+        ("/assets/*filepath", "/assets/{filepath:path}", "/assets/{filepath:path}"),
+        ("/s/:owner/:state/x", "/s/{owner}/{state}/x", "/s/{owner:str}/{state_:str}/x"),
+        ("/events", "/events", "/events"),
+    ],
+)
+def test_route_spellings(pattern: str, braces: str, litestar: str) -> None:
+    assert to_braces(pattern) == braces, f"got {to_braces(pattern)}; want {braces}"
+    assert to_litestar(pattern) == litestar, f"got {to_litestar(pattern)}; want {litestar}"
+
+
+def test_github_routes_put_the_late_route_at_201_of_203() -> None:
+    routes = github_routes()
+    assert len(routes) == 203
+    assert routes[200] == ("GET", LATE_PATTERN)
+    assert len(set(routes)) == 203, "duplicate routes"
+    assert concrete_path("/repos/:owner/:repo/git/*ref", "7") == "/repos/7/7/git/7"
+
+
+def test_bench_list_names_web() -> None:
+    assert "web" in systems()
+    done = subprocess.run(
+        [sys.executable, "-m", "bench", "--list"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=60,
+    )
+    assert done.stdout.split() == systems(), f"got {done.stdout!r}"
+
+
+def test_bench_refuses_an_unknown_system() -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "bench", "nosuchsystem"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=60,
+    )
+    assert done.returncode == 2, f"got {done.returncode}: {done.stderr}"
+    assert "no benchmark for 'nosuchsystem'" in done.stderr
