@@ -7,7 +7,9 @@
           ├── RouteError       a route pattern that cannot be registered (set-up time)
           │    └── RouteConflictError   two patterns that clash; the message names both
           ├── BadPathError     a request path that cannot be decoded (answered 400)
-          └── HTTPError        raise it in a handler to answer a status with a message
+          ├── HTTPError        raise it in a handler to answer a status with a message
+          │    └── BindError   a body that does not fit ``c.bind``'s model (400, lists the fields)
+          └── ClientDisconnectedError   the client left while its body was being read
 """
 
 from __future__ import annotations
@@ -39,3 +41,20 @@ class HTTPError(WebError):
         self.status = status
         self.detail = detail
         self.headers = headers or {}
+
+
+class BindError(HTTPError):
+    """A request body that does not fit the model given to ``c.bind``: answered 400.
+
+    ``errors`` lists every bad field as ``{"field": name, "error": message}``, so that a client
+    can fix all of them at once rather than one per round trip.
+    """
+
+    def __init__(self, errors: list[dict[str, str]]):
+        fields = ", ".join(e["field"] for e in errors)
+        super().__init__(400, f"invalid fields: {fields}")
+        self.errors = errors
+
+
+class ClientDisconnectedError(WebError):
+    """The client went away while its request body was being read; nothing can be answered."""

@@ -1,0 +1,495 @@
+"""Gee, the application, and RouterGroup, a prefix with its own middleware.
+
+Each route stores its *whole* handler chain in the router: the middleware of every enclosing
+group (outermost first, the app's own first of all) followed by the handler, adapted once into
+awaitable steps. A request therefore costs one lookup and no per-request assembly. A route
+whose chain is a lone ``async def`` handler is called directly, without ``c.next()``.
+
+Middleware belongs to groups, never to path prefixes: a route is in a group because it was
+registered through it, so ``/api``'s middleware cannot leak onto ``/apixxx`` (a Gee bug). When
+``use`` adds middleware after routes exist, every chain is rebuilt once, before the next request;
+so the order of ``use`` and route registration does not matter.
+
+A request that matches no route still runs the app's middleware (a logger logs the 404, cors
+answers a preflight); a 405 runs the middleware of the route that exists under other methods.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import logging
+import os
+import traceback
+from collections.abc import Callable, Iterable
+from typing import Any, TypeVar
+from urllib.parse import quote
+
+from gee.web import chain
+from gee.web.context import FORM_KEY, Context
+from gee.web.errors import BadPathError, ClientDisconnectedError, HTTPError, RouteError
+from gee.web.router import Router
+from gee.web.templating import Templates
+from gee.web.types import Handler, Hook, Receive, Scope, Send, Step, WebSocketHandler
+from gee.web.websocket import WebSocket, WebSocketDisconnect
+
+__all__ = ["Gee", "RouterGroup"]
+
+log = logging.getLogger("gee.web")
+
+H = TypeVar("H", bound=Callable[..., Any])
+W = TypeVar("W", bound=WebSocketHandler)
+
+METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS")
+_NO_PARAMS: dict[str, str] = {}
+
+
+class Endpoint:
+    """What the router stores per route: the handler, its group and its built chain."""
+
+    __slots__ = ("chain", "direct", "group", "handler", "method", "name", "pattern")
+
+    def __init__(
+        self, method: str, pattern: str, handler: Handler, group: RouterGroup, name: str | None
+    ) -> None:
+        self.method = method
+        self.pattern = pattern
+        self.handler = handler
+        self.group = group
+        self.name = name
+        self.chain: tuple[Step, ...] = ()
+        # The handler itself when the chain is just one async handler: the fast path.
+        self.direct: Handler | None = None
+
+    def build(self) -> None:
+        middleware = self.group.middleware_chain()
+        self.chain = chain.build(middleware, self.handler)
+        self.direct = self.handler if not middleware and chain.is_async(self.handler) else None
+
+
+def _join(prefix: str, pattern: str, what: str) -> str:
+    if not isinstance(pattern, str):
+        raise RouteError(f"{what} must be a string, not {type(pattern).__name__}")
+    if pattern == "":
+        return prefix or "/"
+    if not pattern.startswith("/"):
+        raise RouteError(f"{what} {pattern!r} must start with '/'")
+    return prefix + pattern
+
+
+class RouterGroup:
+    """Routes under one ``prefix`` that share middleware; groups nest.
+
+    ``prefix`` is "" for the app itself, never None: a group always knows its app, so there is
+    no "nil group" to dereference (the other Gee bug).
+    """
+
+    def __init__(self, app: Gee, prefix: str, parent: RouterGroup | None) -> None:
+        self.app = app
+        self.prefix = prefix
+        self.parent = parent
+        self.middleware: list[Handler] = []
+
+    def group(self, prefix: str, *middleware: Handler) -> RouterGroup:
+        """A nested group at ``self.prefix + prefix`` (``"/v1"``), optionally with middleware."""
+        joined = _join(self.prefix, prefix, "group prefix").rstrip("/")
+        child = RouterGroup(self.app, joined, self)
+        child.use(*middleware)
+        return child
+
+    def use(self, *middleware: Handler) -> None:
+        """Add middleware to every route of this group and its subgroups, past and future."""
+        for m in middleware:
+            if not callable(m):
+                raise TypeError(f"middleware must be callable, got {m!r}; did you forget ()?")
+        self.middleware.extend(middleware)
+        if middleware:
+            self.app._dirty = True
+
+    def middleware_chain(self) -> list[Handler]:
+        """Middleware of every enclosing group, outermost first, then this group's own."""
+        groups: list[RouterGroup] = []
+        group: RouterGroup | None = self
+        while group is not None:
+            groups.append(group)
+            group = group.parent
+        return [m for g in reversed(groups) for m in g.middleware]
+
+    def route(
+        self,
+        methods: str | Iterable[str],
+        pattern: str,
+        handler: Handler | None = None,
+        *,
+        name: str | None = None,
+    ) -> Any:
+        """Register ``handler`` for ``methods`` at ``pattern``; without a handler, a decorator."""
+        if handler is None:
+
+            def decorate(fn: H) -> H:
+                self.route(methods, pattern, fn, name=name)
+                return fn
+
+            return decorate
+        if not callable(handler):
+            raise TypeError(f"handler for {pattern!r} must be callable, got {handler!r}")
+        full = _join(self.prefix, pattern, "route pattern")
+        for i, method in enumerate([methods] if isinstance(methods, str) else list(methods)):
+            self.app._add(method.upper(), full, handler, self, name if i == 0 else None)
+        return handler
+
+    def get(self, pattern: str, handler: Handler | None = None, *, name: str | None = None) -> Any:
+        """Register a GET route (HEAD requests are served by it too); or decorate one."""
+        return self.route("GET", pattern, handler, name=name)
+
+    def post(self, pattern: str, handler: Handler | None = None, *, name: str | None = None) -> Any:
+        """Register a POST route; or decorate one."""
+        return self.route("POST", pattern, handler, name=name)
+
+    def put(self, pattern: str, handler: Handler | None = None, *, name: str | None = None) -> Any:
+        """Register a PUT route; or decorate one."""
+        return self.route("PUT", pattern, handler, name=name)
+
+    def patch(
+        self, pattern: str, handler: Handler | None = None, *, name: str | None = None
+    ) -> Any:
+        """Register a PATCH route; or decorate one."""
+        return self.route("PATCH", pattern, handler, name=name)
+
+    def delete(
+        self, pattern: str, handler: Handler | None = None, *, name: str | None = None
+    ) -> Any:
+        """Register a DELETE route; or decorate one."""
+        return self.route("DELETE", pattern, handler, name=name)
+
+    def head(self, pattern: str, handler: Handler | None = None, *, name: str | None = None) -> Any:
+        """Register a HEAD route; or decorate one."""
+        return self.route("HEAD", pattern, handler, name=name)
+
+    def options(
+        self, pattern: str, handler: Handler | None = None, *, name: str | None = None
+    ) -> Any:
+        """Register an OPTIONS route; or decorate one."""
+        return self.route("OPTIONS", pattern, handler, name=name)
+
+    def any(self, pattern: str, handler: Handler | None = None, *, name: str | None = None) -> Any:
+        """Register a route for every method; or decorate one."""
+        return self.route(METHODS, pattern, handler, name=name)
+
+    def websocket(self, pattern: str, handler: W | None = None) -> Any:
+        """Register a websocket route: ``async def ws(sock: WebSocket)``; or decorate one."""
+        if handler is None:
+
+            def decorate(fn: W) -> W:
+                self.websocket(pattern, fn)
+                return fn
+
+            return decorate
+        if not chain.is_async(handler):
+            raise TypeError(f"websocket handler for {pattern!r} must be an async def")
+        self.app._ws_router.add("GET", _join(self.prefix, pattern, "route pattern"), handler)
+        return handler
+
+    def static(self, prefix: str, directory: str | os.PathLike[str]) -> None:
+        """Serve the files under ``directory`` at ``prefix`` (``GET prefix/*filepath``)."""
+        from gee.web.middleware.static_files import serve_directory
+
+        handler = serve_directory(directory)
+        self.get(prefix.rstrip("/") + "/*filepath", handler)
+
+
+class Gee(RouterGroup):
+    """The application: an ASGI callable and the root group of its routes.
+
+    ``debug`` shows tracebacks on 500s. ``redirect_slashes`` answers ``/a/`` with a redirect to
+    ``/a`` (and the reverse) when only the other form exists: 301 for GET/HEAD, 308 otherwise.
+    ``trusted_proxies`` are addresses or networks whose X-Forwarded-For is believed by
+    ``c.client_ip``; empty (the default) believes none. ``body_limit`` caps every request body
+    in bytes (None: no cap; ``middleware.body_limit`` sets one per group). ``spool_size`` is how
+    much of an uploaded file stays in memory before it moves to disk. Paths longer than
+    ``max_path_length`` bytes are answered 414.
+    """
+
+    def __init__(
+        self,
+        *,
+        debug: bool = False,
+        redirect_slashes: bool = True,
+        trusted_proxies: Iterable[str] = (),
+        body_limit: int | None = None,
+        spool_size: int = 1024 * 1024,
+        max_path_length: int = 8192,
+    ) -> None:
+        super().__init__(self, "", None)
+        self.debug = debug
+        self.redirect_slashes = redirect_slashes
+        self.trusted_proxies = tuple(ipaddress.ip_network(p, strict=False) for p in trusted_proxies)
+        self.body_limit = body_limit
+        self.spool_size = spool_size
+        self.max_path_length = max_path_length
+        self.templates = Templates()
+        self._router: Router[Endpoint] = Router()
+        self._ws_router: Router[WebSocketHandler] = Router()
+        self._endpoints: list[Endpoint] = []
+        self._startup: list[Hook] = []
+        self._shutdown: list[Hook] = []
+        self._not_found: tuple[Step, ...] = ()
+        # Set when middleware is added: the chains are rebuilt before the next request.
+        self._dirty = True
+
+    # ------------------------------------------------------------------ set-up
+
+    def _add(
+        self, method: str, pattern: str, handler: Handler, group: RouterGroup, name: str | None
+    ) -> None:
+        endpoint = Endpoint(method, pattern, handler, group, name)
+        endpoint.build()
+        self._router.add(method, pattern, endpoint, name=name)
+        self._endpoints.append(endpoint)
+
+    def _rebuild(self) -> None:
+        for endpoint in self._endpoints:
+            endpoint.build()
+        self._not_found = self._fallback_chain(self, _not_found)
+        self._dirty = False
+
+    def _fallback_chain(self, group: RouterGroup, terminal: Step) -> tuple[Step, ...]:
+        return (*(chain.middleware_step(m) for m in group.middleware_chain()), terminal)
+
+    @property
+    def routes(self) -> list[tuple[str, str, str | None]]:
+        """Every route as (method, pattern, name), in registration order."""
+        return [(e.method, e.pattern, e.name) for e in self._endpoints]
+
+    def url_for(self, name: str, **params: object) -> str:
+        """The path of the route registered with ``name=``, its parameters filled in."""
+        return self._router.url_for(name, **params)
+
+    def load_templates(self, directory: str | os.PathLike[str]) -> None:
+        """Load Jinja2 templates from ``directory`` for ``c.html`` (autoescape on)."""
+        self.templates.load(directory)
+
+    def template_filter(self, name: str | None = None) -> Callable[[H], H]:
+        """Decorator: make a function a template filter (gin's FuncMap), under ``name``."""
+
+        def register(fn: H) -> H:
+            self.templates.add_filter(name or fn.__name__, fn)
+            return fn
+
+        return register
+
+    def on_startup(self, hook: H) -> H:
+        """Run ``hook`` (sync or async) when the server starts, before any request."""
+        self._startup.append(hook)
+        return hook
+
+    def on_shutdown(self, hook: H) -> H:
+        """Run ``hook`` when the server stops; shutdown hooks run in reverse order."""
+        self._shutdown.append(hook)
+        return hook
+
+    async def startup(self) -> None:
+        """Build the chains and run the startup hooks (the ASGI lifespan calls this)."""
+        self._rebuild()
+        for hook in self._startup:
+            await _call_hook(hook)
+
+    async def shutdown(self) -> None:
+        """Run the shutdown hooks, last registered first."""
+        for hook in reversed(self._shutdown):
+            await _call_hook(hook)
+
+    def run(self, host: str = "127.0.0.1", port: int = 8000, **options: Any) -> None:
+        """Serve the app with uvicorn (uvloop and httptools when installed) until stopped."""
+        import uvicorn
+
+        uvicorn.run(self, host=host, port=port, **options)
+
+    # ------------------------------------------------------------------ ASGI
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            if scope["type"] == "websocket":
+                await self._websocket(scope, receive, send)
+            elif scope["type"] == "lifespan":
+                await self._lifespan(receive, send)
+            return
+        if self._dirty:
+            self._rebuild()
+        raw: bytes | None = scope.get("raw_path")
+        if raw is None:
+            path = quote(scope["path"], safe="/:@!$&'()*+,;=-._~")
+        else:
+            if b"?" in raw:
+                raw = raw.partition(b"?")[0]
+            path = raw.decode("latin-1")
+        method = scope["method"]
+        if len(path) > self.max_path_length:
+            await self._fail(scope, receive, send, HTTPError(414, "URI Too Long"))
+            return
+        try:
+            found = self._router.match(method, path)
+            if found is None and method == "HEAD":
+                found = self._router.match("GET", path)
+        except BadPathError as exc:
+            await self._fail(scope, receive, send, HTTPError(400, str(exc)))
+            return
+        if found is None:
+            await self._run(self._no_route(scope, receive, method, path), send)
+            return
+        endpoint, params = found
+        c = Context(self, scope, receive, params, endpoint.chain)
+        direct = endpoint.direct
+        try:
+            if direct is not None:
+                result = await direct(c)
+                if result is not None:
+                    c.render(result)
+            else:
+                await c.next()
+        except HTTPError as exc:
+            c.answer_error(exc)
+        except ClientDisconnectedError:
+            return
+        except Exception:
+            self._crashed(c)
+        # The common case, sent inline: a buffered body, no form to close, a status with a body.
+        status = c._status
+        if c._stream is not None or c._store is not None or status == 204 or status == 304:
+            await self._respond(c, send)
+            return
+        body = c._body
+        ctype = c._content_type
+        if ctype is None:
+            headers = [(b"content-length", b"%d" % len(body))]
+        else:
+            headers = [(b"content-type", ctype), (b"content-length", b"%d" % len(body))]
+        if c._headers is not None:
+            headers += c._headers
+        try:
+            await send({"type": "http.response.start", "status": status, "headers": headers})
+            await send({"type": "http.response.body", "body": b"" if method == "HEAD" else body})
+        except OSError:
+            pass  # the client left; ASGI servers may say so by raising from send
+
+    async def _fail(self, scope: Scope, receive: Receive, send: Send, error: HTTPError) -> None:
+        """Answer ``error`` through the app's middleware (a bad or over-long path)."""
+        steps = (*self._not_found[:-1], _raiser(error))
+        await self._run(Context(self, scope, receive, _NO_PARAMS, steps), send)
+
+    async def _run(self, c: Context, send: Send) -> None:
+        """The slow path: a fallback chain (404, 405, redirect, bad path)."""
+        try:
+            await c.next()
+        except ClientDisconnectedError:
+            return
+        except Exception:
+            self._crashed(c)
+        await self._respond(c, send)
+
+    async def _respond(self, c: Context, send: Send) -> None:
+        try:
+            await c.send_response(send)
+        except OSError:
+            pass  # the client left; ASGI servers may say so by raising from send
+        except Exception:
+            log.exception("error while sending the response to %s %s", c.method, c.path)
+        finally:
+            store = c._store
+            if store is not None and FORM_KEY in store:
+                store[FORM_KEY].close()
+
+    def _crashed(self, c: Context) -> None:
+        """A handler raised and no recovery middleware caught it: log it, answer 500."""
+        log.exception("unhandled error in %s %s", c.method, c.path)
+        detail = traceback.format_exc() if self.debug else "Internal Server Error"
+        c.answer_error(HTTPError(500, detail))
+
+    def _no_route(self, scope: Scope, receive: Receive, method: str, path: str) -> Context:
+        """A Context whose chain answers 405, a trailing-slash redirect, or 404."""
+        router = self._router
+        allowed = router.allowed(path)
+        if allowed:
+            found = router.match(allowed[0], path)
+            group: RouterGroup = found[0].group if found else self
+            if "GET" in allowed and "HEAD" not in allowed:
+                allowed = sorted([*allowed, "HEAD"])
+            error = HTTPError(405, "Method Not Allowed", {"allow": ", ".join(allowed)})
+            steps = self._fallback_chain(group, _raiser(error))
+            return Context(self, scope, receive, _NO_PARAMS, steps)
+        if self.redirect_slashes and path != "/":
+            other = path[:-1] if path.endswith("/") else path + "/"
+            if router.match("GET" if method == "HEAD" else method, other) is not None:
+                code = 301 if method in ("GET", "HEAD") else 308
+                query = scope.get("query_string", b"")
+                location = other + ("?" + query.decode("latin-1") if query else "")
+                steps = self._fallback_chain(self, _redirector(code, location))
+                return Context(self, scope, receive, _NO_PARAMS, steps)
+        return Context(self, scope, receive, _NO_PARAMS, self._not_found)
+
+    async def _websocket(self, scope: Scope, receive: Receive, send: Send) -> None:
+        raw: bytes | None = scope.get("raw_path")
+        path = raw.partition(b"?")[0].decode("latin-1") if raw else quote(scope["path"])
+        try:
+            found = self._ws_router.match("GET", path)
+        except BadPathError:
+            found = None
+        if found is None:
+            await send({"type": "websocket.close", "code": 1008})  # the server answers 403
+            return
+        handler, params = found
+        sock = WebSocket(scope, receive, send, params)
+        try:
+            await handler(sock)
+        except WebSocketDisconnect:
+            return
+        except Exception:
+            log.exception("unhandled error in websocket %s", path)
+            await sock.close(1011)
+            return
+        await sock.close()
+
+    async def _lifespan(self, receive: Receive, send: Send) -> None:
+        while True:
+            message = await receive()
+            kind = message["type"]
+            if kind == "lifespan.startup":
+                try:
+                    await self.startup()
+                except Exception as exc:
+                    log.exception("startup hook failed")
+                    await send({"type": "lifespan.startup.failed", "message": repr(exc)})
+                    return
+                await send({"type": "lifespan.startup.complete"})
+            elif kind == "lifespan.shutdown":
+                try:
+                    await self.shutdown()
+                except Exception as exc:
+                    log.exception("shutdown hook failed")
+                    await send({"type": "lifespan.shutdown.failed", "message": repr(exc)})
+                    return
+                await send({"type": "lifespan.shutdown.complete"})
+                return
+
+
+async def _call_hook(hook: Hook) -> None:
+    result = hook()
+    if chain.is_async(hook) or hasattr(result, "__await__"):
+        await result
+
+
+async def _not_found(c: Context) -> None:
+    raise HTTPError(404, "Not Found")
+
+
+def _raiser(error: HTTPError) -> Step:
+    async def raise_it(c: Context) -> None:
+        raise error
+
+    return raise_it
+
+
+def _redirector(code: int, location: str) -> Step:
+    async def redirect(c: Context) -> None:
+        c.redirect(code, location)
+
+    return redirect

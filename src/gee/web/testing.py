@@ -1,0 +1,86 @@
+"""TestClient: call a gee.web app in-process, through httpx's ASGI transport, in your tests.
+
+::
+
+    async with TestClient(app) as client:   # runs the startup and shutdown hooks
+        r = await client.get("/hello/gee")
+        assert r.status_code == 200
+
+It is an ``httpx.AsyncClient`` (so every httpx feature works) whose ``async with`` also drives
+the app's ASGI lifespan, which httpx's transport alone does not.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from types import TracebackType
+from typing import Any
+
+import httpx
+
+from gee.web.types import ASGIApp, Message
+
+__all__ = ["TestClient"]
+
+
+class TestClient(httpx.AsyncClient):
+    """An httpx.AsyncClient bound to ``app`` at ``base_url``; ``lifespan=False`` skips hooks."""
+
+    __test__ = False  # not a pytest test class, despite its name
+
+    def __init__(
+        self,
+        app: ASGIApp,
+        base_url: str = "http://testserver",
+        *,
+        lifespan: bool = True,
+        client: tuple[str, int] = ("127.0.0.1", 50000),
+        **kwargs: Any,
+    ) -> None:
+        transport = httpx.ASGITransport(app=app, client=client)
+        super().__init__(transport=transport, base_url=base_url, **kwargs)
+        self.app = app
+        self._lifespan = lifespan
+        self._to_app: asyncio.Queue[Message] = asyncio.Queue()
+        self._from_app: asyncio.Queue[Message] = asyncio.Queue()
+        self._task: asyncio.Task[None] | None = None
+
+    async def __aenter__(self) -> TestClient:
+        await super().__aenter__()
+        if self._lifespan:
+            self._task = asyncio.ensure_future(
+                self.app(
+                    {"type": "lifespan", "asgi": {"version": "3.0"}}, self._to_app.get, self._send
+                )
+            )
+            await self._lifespan_step("startup")
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None = None,
+        exc: BaseException | None = None,
+        tb: TracebackType | None = None,
+    ) -> None:
+        try:
+            if self._task is not None:
+                await self._lifespan_step("shutdown")
+                await self._task
+        finally:
+            await super().__aexit__(exc_type, exc, tb)
+
+    async def _send(self, message: Message) -> None:
+        await self._from_app.put(message)
+
+    async def _lifespan_step(self, step: str) -> None:
+        await self._to_app.put({"type": f"lifespan.{step}"})
+        assert self._task is not None
+        getting = asyncio.ensure_future(self._from_app.get())
+        await asyncio.wait((getting, self._task), return_when=asyncio.FIRST_COMPLETED)
+        if not getting.done():
+            getting.cancel()
+            self._task.result()  # raises what the app raised
+            raise RuntimeError(f"the app ended its lifespan without answering {step}")
+        reply = getting.result()
+        if reply["type"] == f"lifespan.{step}.failed":
+            raise RuntimeError(f"{step} failed: {reply.get('message', '')}")
