@@ -98,7 +98,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         text = DOCS.read_text(encoding="utf-8") if DOCS.exists() else ""
         DOCS.parent.mkdir(parents=True, exist_ok=True)
         DOCS.write_text(replace_section(text, args.system, body), encoding="utf-8")
-        print(f"rewrote the {args.system} section of {DOCS.relative_to(ROOT)}")
+        print(f"rewrote the {args.system} section of {DOCS}")
 
     ci = os.environ.get("CI", "").lower() in ("1", "true", "yes")
     return exit_status(report, ci=ci)

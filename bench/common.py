@@ -213,7 +213,8 @@ def versus_rows(table: Table) -> tuple[list[str], Rows] | None:
 
 
 def _numeric(cell: str) -> bool:
-    return cell[:1].isdigit() or cell == "—"
+    """Whether a cell belongs in a column of figures (a figure, or what stands in for one)."""
+    return cell[:1].isdigit() or cell in ("—", "failed", "not installed")
 
 
 def text_table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
@@ -232,8 +233,12 @@ def text_table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
 
 
 def markdown_table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
-    """A GitHub-flavoured markdown table; columns after the first two are right-aligned."""
-    align = ["---" if i < 2 else "--:" for i in range(len(header))]
+    """A GitHub-flavoured markdown table; columns of figures are right-aligned."""
+    columns = list(zip(*rows, strict=True)) if rows else [() for _ in header]
+    align = [
+        "--:" if i > 0 and column and all(map(_numeric, column)) else "---"
+        for i, column in enumerate(columns)
+    ]
     lines = [header, align, *rows]
     return "\n".join("| " + " | ".join(cells) + " |" for cells in lines)
 
@@ -284,12 +289,12 @@ def report_markdown(
         problems = _problems(table)
         if problems:
             out += ["", *(f"- {problem}" for problem in problems)]
-        if table.notes:
-            out += ["", *table.notes]
+        for note in table.notes:
+            out += ["", note]
     if chart is not None:
         out += ["", f"![{report.system} benchmark chart]({chart})"]
-    if report.notes:
-        out += ["", *report.notes]
+    for note in report.notes:
+        out += ["", note]
     return "\n".join(out)
 
 

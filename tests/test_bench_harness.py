@@ -138,6 +138,11 @@ def test_markdown_table() -> None:
     assert got == want, f"got {got!r}; want {want!r}"
 
 
+def test_markdown_table_right_aligns_every_column_of_figures() -> None:
+    got = markdown_table(["gee vs", "plaintext", "late"], [["Slow", "3.00×", "—"]])
+    assert got.splitlines()[1] == "| --- | --: | --: |", f"got {got!r}"
+
+
 def test_text_table_aligns_columns() -> None:
     got = text_table(["name", "req/s"], [["gee", "27,000"], ["Starlette", "3,000"]]).splitlines()
     assert got == [

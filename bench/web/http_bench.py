@@ -196,6 +196,9 @@ def measure(subject: Subject, endpoint: Endpoint, load: Load) -> Result:
     except (ServerError, ValueError, OSError, subprocess.TimeoutExpired) as exc:
         result.status, result.detail = "failed", " ".join(str(exc).split())
         return result
+    if stats.requests == 0:
+        result.status, result.detail = "failed", "no request completed"
+        return result
     if stats.non_2xx:
         result.status = "failed"
         result.detail = f"{stats.non_2xx} of {stats.requests} answers were not 2xx or 3xx"
@@ -242,6 +245,8 @@ def run(quick: bool) -> Table:
             "raw ASGI is the limit: no framework, no routing; it answers every path with the text"
             " after /user/keys/ cut out by slicing. A framework's gap to it is its whole cost per"
             " request on the same server.",
+            "gee.web (granian): the same app on granian, one worker, `--interface asgi --loop"
+            " uvloop`.",
             f"Each run follows {load.warmup} s of discarded warm-up load. Versions: {_versions()}.",
             "Targets (issue 3): gee.web ≥ 0.90× raw ASGI on plaintext and ≥ 0.85× on the late"
             " route, ahead of every peer on both, ≥ 5× Starlette on the late route, p99 within"
