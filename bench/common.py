@@ -150,8 +150,7 @@ def format_ratio(value: float | None) -> str:
     return f"{value:.1f}×" if value >= 10 else f"{value:.2f}×"
 
 
-def _status_cell(result: Result) -> str:
-    return {"failed": "failed", "unavailable": "not installed"}.get(result.status, "—")
+_STATUS_LABEL = {"ok": "—", "failed": "failed", "unavailable": "not installed"}
 
 
 # --- tables ---------------------------------------------------------------------------------------
@@ -174,7 +173,7 @@ def table_rows(table: Table) -> tuple[list[str], Rows]:
             row = [
                 result.subject,
                 case,
-                format_number(result.value) if ok else _status_cell(result),
+                format_number(result.value) if ok else _STATUS_LABEL[result.status],
                 *(
                     format_number(result.extra.get(column)) if ok else "—"
                     for column in table.extra_columns
@@ -245,21 +244,24 @@ def markdown_table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
 
 def _problems(table: Table) -> list[str]:
     return [
-        f"{r.subject} ({r.case}): {'not installed' if r.status == 'unavailable' else 'failed'}"
-        f" — {r.detail}"
+        f"{r.subject} ({r.case}): {_STATUS_LABEL[r.status]} — {r.detail}"
         for r in table.results
         if r.status != "ok"
     ]
 
 
+def _versus_caption(table: Table) -> str:
+    return f"{table.ours} against each peer (above 1×: {table.ours} is ahead):"
+
+
 def report_text(report: Report) -> str:
-    """The report for a terminal: each table, the ours-vs-peers table, problems and notes."""
+    """The report for a terminal: each table, the ours-vs-peers table and the problems."""
     out = [report.title, "=" * len(report.title)]
     for table in report.tables:
         out += ["", table.title, "", text_table(*table_rows(table))]
         versus = versus_rows(table)
         if versus is not None:
-            out += ["", text_table(*versus)]
+            out += ["", _versus_caption(table), "", text_table(*versus)]
         out += [f"! {problem}" for problem in _problems(table)]
     return "\n".join(out) + "\n"
 
@@ -280,12 +282,7 @@ def report_markdown(
         out += ["", f"### {table.title}", "", markdown_table(*table_rows(table))]
         versus = versus_rows(table)
         if versus is not None:
-            out += [
-                "",
-                f"{table.ours} against each peer (above 1×: {table.ours} is ahead):",
-                "",
-                markdown_table(*versus),
-            ]
+            out += ["", _versus_caption(table), "", markdown_table(*versus)]
         problems = _problems(table)
         if problems:
             out += ["", *(f"- {problem}" for problem in problems)]
