@@ -17,3 +17,7 @@ def test_errors_share_one_base() -> None:
         error = getattr(gee.cache, name)
         assert issubclass(error, gee.cache.CacheError), f"{name} is not a CacheError"
     assert issubclass(gee.cache.CacheError, GeeError)
+
+
+def test_every_name_has_a_home() -> None:
+    assert sorted(gee.cache._HOMES) == gee.cache.__all__

@@ -1,0 +1,339 @@
+"""HTTPPool: peers over HTTP, speaking groupcache's protocol, so Go nodes can join the cluster.
+
+Protocol (groupcache's ``http.go``)::
+
+    GET {base_path}{QueryEscape(group)}/{QueryEscape(key)}
+    200 application/x-protobuf   GetResponse{value}
+    400 bad request | 404 no such group: NAME | 500 the getter's error text
+
+Escaping is the subtle corner. The Go client escapes group and key with ``url.QueryEscape``
+(space becomes ``+``, ``+`` becomes ``%2B``, ``/`` becomes ``%2F``). The Go server decodes the
+path with *path* rules, which leave ``+`` alone, so a Go owner asked for ``a b`` loads ``a+b``:
+a groupcache bug that would hand out another key's value. gee keeps the wire format and fixes
+both ends of it, without either side needing to know what the other runs:
+
+- the client escapes exactly like ``QueryEscape`` except that a space is sent as ``%20``, which
+  both Go's server and ours decode to a space;
+- the server splits the raw path once at the first ``/`` after the base path and applies
+  ``QueryUnescape`` to each half, the exact inverse of what a Go client sent (``+`` is a space,
+  ``%2B`` a plus).
+
+Nothing else is decoded or normalised: ``a//b``, ``./x`` and ``..`` are keys, not redirects, and
+the client sends its target verbatim for the same reason. (Serve a Go node's pool as the whole
+handler, not through ``http.ServeMux``, which answers 301 to such paths.)
+
+Beyond groupcache, on paths Go nodes answer 404 to, so a mixed cluster stays safe::
+
+    DELETE {base_path}_remove/{group}/{key}   drop the key from this node's caches (204)
+    GET    {base_path}_stats                  every served group's counters as JSON
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import re
+import secrets
+from collections.abc import Mapping, Sequence
+from types import TracebackType
+from typing import TYPE_CHECKING
+from urllib.parse import quote, unquote_to_bytes
+
+from gee.cache.consistenthash import DEFAULT_REPLICAS, Hash, HashRing
+from gee.cache.errors import PeerError
+from gee.cache.group import Group, get_group
+from gee.cache.pb import GetResponse
+from gee.cache.peers import PeerGetter
+
+if TYPE_CHECKING:
+    import httpx
+
+    from gee.web import Context, Gee
+    from gee.web.types import Receive, Scope, Send
+
+__all__ = ["DEFAULT_BASE_PATH", "HTTPGetter", "HTTPPool", "escape", "split_path", "unescape"]
+
+logger = logging.getLogger("gee.cache")
+
+DEFAULT_BASE_PATH = "/_groupcache/"
+PROTOBUF = "application/x-protobuf"
+# A request carrying our own token came from this very pool: the peer list spells self_url
+# differently from self_url. Go would stall on its own singleflight; we refuse at once.
+LOOP_HEADER = "x-gee-cache-origin"
+
+_BAD_ESCAPE = re.compile(rb"%(?![0-9A-Fa-f]{2})")
+
+
+def escape(text: str) -> str:
+    """Escape a group or key for the URL path: Go's ``url.QueryEscape``, but space as ``%20``.
+
+    Letters, digits and ``-_.~`` stay, every other UTF-8 byte becomes ``%XX``. A ``+`` for the
+    space would be read back as ``+`` by Go servers; ``%20`` reads back as a space everywhere.
+    (A str holding surrogate escapes stands for the raw bytes it was decoded from.)
+    """
+    return quote(text.encode("utf-8", "surrogateescape"), safe="")
+
+
+def unescape(text: str) -> str:
+    """Go's ``url.QueryUnescape``: ``%XX`` is a byte, ``+`` a space; non-UTF-8 bytes survive."""
+    return unquote_to_bytes(text.replace("+", " ")).decode("utf-8", "surrogateescape")
+
+
+def split_path(raw_path: bytes, base_path: str) -> tuple[str, str] | None:
+    """Return (group, key) from a raw request path (the escaped bytes on the request line).
+
+    The path must start with ``base_path``; the rest is split once at its first ``/`` and each
+    half is unescaped with :func:`unescape`. None means a bad request: another prefix, a
+    malformed ``%`` escape, or no ``/`` after the group.
+    """
+    raw_path = raw_path.partition(b"?")[0]
+    if _BAD_ESCAPE.search(raw_path):
+        return None
+    path = raw_path.decode("latin-1")
+    if not path.startswith(base_path):
+        return None
+    group, slash, key = path[len(base_path) :].partition("/")
+    if not slash:
+        return None
+    return unescape(group), unescape(key)
+
+
+class HTTPGetter:
+    """One remote peer, reached at ``base_url`` (its URL followed by the pool's base path)."""
+
+    __slots__ = ("base_url", "pool")
+
+    def __init__(self, pool: HTTPPool, base_url: str) -> None:
+        self.pool = pool
+        self.base_url = base_url
+
+    def __repr__(self) -> str:
+        return f"HTTPGetter({self.base_url!r})"
+
+    async def get(self, group: str, key: str) -> bytes:
+        """Fetch ``key`` of ``group`` from the peer; raise PeerError on any failure."""
+        body = await self.pool._request("GET", self.base_url, f"{escape(group)}/{escape(key)}")
+        try:
+            return GetResponse.FromString(body).value
+        except Exception as exc:  # google.protobuf.message.DecodeError, and friends
+            raise PeerError(f"{self.base_url}: decoding response body: {exc}") from exc
+
+    async def remove(self, group: str, key: str) -> None:
+        """Ask the peer to drop ``key`` of ``group``; raise PeerError on any failure."""
+        tail = f"_remove/{escape(group)}/{escape(key)}"
+        await self.pool._request("DELETE", self.base_url, tail)
+
+
+class HTTPPool:
+    """The peers of this process, over HTTP: a PeerPicker for Groups and an ASGI app for peers.
+
+    ``self_url`` is this process's base URL (``http://10.0.0.2:8000``), spelled exactly as in
+    the list given to :meth:`set_peers`: keys it owns are loaded here, never fetched from
+    itself. ``base_path`` is where the peer endpoint lives (groupcache's default). ``replicas``
+    and ``hash`` configure the ring (None: CRC-32 IEEE, as groupcache). ``timeout`` bounds
+    each request to a peer, in seconds; a peer slower than that counts as a peer error and the
+    key is loaded locally. ``max_connections`` bounds the keep-alive pool shared by all peers.
+    ``groups`` maps the names this pool serves to their Groups; None means every registered
+    Group (:func:`get_group`), as in groupcache. Several pools with their own ``groups`` can
+    share one process (one per node in a test).
+
+    The pool is the ASGI app that serves the peer endpoint (a gee.web ``Gee`` app, in
+    ``pool.app``); mount it, or serve it with any ASGI server. Call :meth:`aclose` (or use
+    ``async with``) to close the client's connections.
+    """
+
+    def __init__(
+        self,
+        self_url: str,
+        base_path: str = DEFAULT_BASE_PATH,
+        *,
+        replicas: int = DEFAULT_REPLICAS,
+        hash: Hash | None = None,
+        timeout: float = 5.0,
+        max_connections: int = 100,
+        groups: Mapping[str, Group] | None = None,
+    ) -> None:
+        if not base_path.startswith("/") or not base_path.endswith("/"):
+            raise ValueError(f"base_path must start and end with '/'; got {base_path!r}")
+        self.self_url = self_url
+        self.base_path = base_path
+        self.replicas = replicas
+        self.timeout = timeout
+        self.max_connections = max_connections
+        self.groups = groups
+        self._hash = hash
+        # The ring and the getters are replaced whole by set_peers(), never mutated, so a
+        # lookup running concurrently sees either the old pair or the new one.
+        self._ring = HashRing(replicas, hash)
+        self._getters: dict[str, HTTPGetter] = {}
+        # Created on first use, inside the running loop; closed by aclose().
+        self._client: httpx.AsyncClient | None = None
+        self._token = secrets.token_hex(8)
+        self.app: Gee = self._build_app()
+
+    def __repr__(self) -> str:
+        return f"HTTPPool({self.self_url!r}, peers={self.peers!r})"
+
+    # ------------------------------------------------------------------ membership
+
+    @property
+    def peers(self) -> list[str]:
+        """The peer URLs of the current ring, self included, in the order they were set."""
+        return list(self._ring.peers)
+
+    def set_peers(self, *urls: str) -> None:
+        """Replace the peer list (self included) and rebuild the ring; takes effect at once.
+
+        An empty list means no peers: every key is loaded locally.
+        """
+        ring = HashRing(self.replicas, self._hash)
+        ring.add(*urls)
+        getters = {url: HTTPGetter(self, url.rstrip("/") + self.base_path) for url in urls}
+        if urls and self.self_url not in getters:
+            logger.warning(
+                "HTTPPool: self_url %r is not in the peer list %r; spell it exactly as there, "
+                "or this node will ask itself for the keys it owns",
+                self.self_url,
+                list(urls),
+            )
+        self._ring, self._getters = ring, getters
+
+    def pick_peer(self, key: str) -> PeerGetter | None:
+        """Return the remote owner of ``key``; None when this process owns it or has no peers."""
+        owner = self._ring.owner(key)
+        if owner is None or owner == self.self_url:
+            return None
+        return self._getters[owner]
+
+    def remote_peers(self) -> Sequence[PeerGetter]:
+        """Every peer but this process."""
+        return [g for url, g in self._getters.items() if url != self.self_url]
+
+    # ------------------------------------------------------------------ client
+
+    def _http(self) -> httpx.AsyncClient:
+        client = self._client
+        if client is None:
+            import httpx
+
+            limits = httpx.Limits(
+                max_connections=self.max_connections,
+                max_keepalive_connections=self.max_connections,
+            )
+            client = self._client = httpx.AsyncClient(
+                timeout=httpx.Timeout(self.timeout), limits=limits, trust_env=False
+            )
+        return client
+
+    async def _request(self, method: str, base_url: str, tail: str) -> bytes:
+        """Send one request to a peer and return the 200 body; PeerError for anything else."""
+        import httpx
+
+        url = base_url + tail
+        # The target goes verbatim: httpx would otherwise resolve "." and ".." segments,
+        # which are keys here.
+        target = httpx.URL(base_url).raw_path + tail.encode("ascii")
+        try:
+            response = await self._http().request(
+                method, url, headers={LOOP_HEADER: self._token}, extensions={"target": target}
+            )
+        except httpx.HTTPError as exc:
+            raise PeerError(f"{method} {url}: {type(exc).__name__}: {exc}") from exc
+        if response.status_code not in (200, 204):
+            text = response.text.strip()[:200]
+            raise PeerError(f"{method} {url}: server returned: {response.status_code} {text}")
+        return response.content
+
+    async def aclose(self) -> None:
+        """Close the client's keep-alive connections (the server side needs no closing)."""
+        client, self._client = self._client, None
+        if client is not None:
+            await client.aclose()
+
+    async def __aenter__(self) -> HTTPPool:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.aclose()
+
+    # ------------------------------------------------------------------ server
+
+    def group(self, name: str) -> Group | None:
+        """The Group this pool serves as ``name``; None if it serves none by that name."""
+        return get_group(name) if self.groups is None else self.groups.get(name)
+
+    def _served(self) -> list[Group]:
+        if self.groups is not None:
+            return list(self.groups.values())
+        from gee.cache.group import _groups
+
+        return list(_groups.values())
+
+    def _build_app(self) -> Gee:
+        from gee.web import Gee
+
+        app = Gee(redirect_slashes=False)
+        base = self.base_path
+        # The router's params are decoded its own way; these handlers read the raw target
+        # instead (split_path), so only the route shapes matter here. ":group/" serves the
+        # empty key, which a catchall does not match.
+        app.get(base + ":group/*key", self._serve_get)
+        app.get(base + ":group/", self._serve_get)
+        app.delete(base + "_remove/:group/*key", self._serve_remove)
+        app.delete(base + "_remove/:group/", self._serve_remove)
+        app.get(base + "_stats", self._serve_stats)
+        return app
+
+    def _parse(self, c: Context, prefix: str = "") -> tuple[Group, str] | None:
+        """Find the Group and key of a request; answer the error and return None if it fails."""
+        if c.header(LOOP_HEADER) == self._token:
+            c.string(508, "loop detected: %s asked itself; check self_url\n", self.self_url)
+            return None
+        raw: bytes = c.scope.get("raw_path") or c.scope["path"].encode("utf-8")
+        parts = split_path(raw, self.base_path + prefix)
+        if parts is None:
+            c.string(400, "bad request\n")
+            return None
+        name, key = parts
+        group = self.group(name)
+        if group is None:
+            c.string(404, "no such group: %s\n", name)
+            return None
+        return group, key
+
+    async def _serve_get(self, c: Context) -> None:
+        found = self._parse(c)
+        if found is None:
+            return
+        group, key = found
+        group.stats.server_requests += 1
+        try:
+            value = await group.get(key)
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:
+            c.string(500, "%s\n", exc)
+            return
+        c.data(200, GetResponse(value=value).SerializeToString(), PROTOBUF)
+
+    async def _serve_remove(self, c: Context) -> None:
+        found = self._parse(c, "_remove/")
+        if found is None:
+            return
+        group, key = found
+        group.remove_local(key)
+        c.data(204, b"", "text/plain")
+
+    async def _serve_stats(self, c: Context) -> None:
+        body = {g.name: g.stats_dict() for g in self._served()}
+        c.data(200, json.dumps(body).encode(), "application/json")
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Serve the peer endpoint: the pool is itself an ASGI app."""
+        await self.app(scope, receive, send)

@@ -1,0 +1,247 @@
+"""HTTPPool: escaping, the peer endpoint's answers, and gee clusters on real sockets."""
+
+from __future__ import annotations
+
+import asyncio
+from contextlib import AsyncExitStack
+
+import httpx
+import pytest
+
+from gee.cache import Group, HTTPPool, PeerError
+from gee.cache.http import escape, split_path, unescape
+from gee.cache.pb import GetResponse
+from tests.cache.cluster import cluster, serve
+from tests.servers import free_port, port_open
+
+# Keys that break naive escaping, path normalisation or UTF-8 assumptions.
+AWKWARD_KEYS = [
+    "Tom",
+    "",
+    "a b",
+    "a+b",
+    "a%20b",
+    "a/b",
+    "a//b",
+    "/",
+    "./x",
+    ".",
+    "..",
+    "%",
+    "%41",
+    "?q=1",
+    "#frag",
+    "é",
+    "日本語",
+    "emoji 🎉",
+    "~-_.",
+    "tab\tnl\n",
+]
+
+
+@pytest.mark.parametrize(
+    ("text", "want"),
+    [
+        ("abcXYZ019", "abcXYZ019"),
+        ("-_.~", "-_.~"),
+        ("a b", "a%20b"),  # Go's QueryEscape says "+"; see the module docstring for why not
+        ("a+b", "a%2Bb"),
+        ("a/b", "a%2Fb"),
+        ("%", "%25"),
+        ("*!'()", "%2A%21%27%28%29"),
+        ("é", "%C3%A9"),
+        ("", ""),
+        ("\udcff", "%FF"),  # a non-UTF-8 byte carried as a surrogate escape
+    ],
+)
+def test_escape_is_query_escape_with_space_as_percent_20(text: str, want: str) -> None:
+    got = escape(text)
+    assert got == want, f"escape({text!r}): got {got!r}; want {want!r}"
+    assert unescape(got) == text, f"unescape(escape({text!r})) = {unescape(got)!r}"
+
+
+@pytest.mark.parametrize(
+    ("raw", "want"),
+    [
+        (b"/_groupcache/g/k", ("g", "k")),
+        (b"/_groupcache/g/a+b", ("g", "a b")),  # a Go client's space
+        (b"/_groupcache/g/a%2Bb", ("g", "a+b")),  # a Go client's plus
+        (b"/_groupcache/g/a%2Fb", ("g", "a/b")),
+        (b"/_groupcache/g/a//b", ("g", "a//b")),
+        (b"/_groupcache/g/..", ("g", "..")),
+        (b"/_groupcache/g/", ("g", "")),
+        (b"/_groupcache/g%2Fh/k", ("g/h", "k")),
+        (b"/_groupcache/g/k?x=1", ("g", "k")),
+        (b"/_groupcache/g/%FF", ("g", "\udcff")),
+        (b"/_groupcache/g", None),
+        (b"/_groupcache/g/%zz", None),
+        (b"/_groupcache/g/%4", None),
+        (b"/other/g/k", None),
+    ],
+)
+def test_split_path(raw: bytes, want: tuple[str, str] | None) -> None:
+    got = split_path(raw, "/_groupcache/")
+    assert got == want, f"split_path({raw!r}): got {got!r}; want {want!r}"
+
+
+def test_base_path_must_be_slashed() -> None:
+    with pytest.raises(ValueError, match="base_path"):
+        HTTPPool("http://x", base_path="/_groupcache")
+
+
+def test_pool_never_picks_itself() -> None:
+    pool = HTTPPool("http://a:1")
+    pool.set_peers("http://a:1", "http://b:2", "http://c:3")
+    owners = {pool._ring.owner(f"k{i}") for i in range(300)}
+    assert owners == {"http://a:1", "http://b:2", "http://c:3"}
+    for i in range(300):
+        key = f"k{i}"
+        picked = pool.pick_peer(key)
+        if pool._ring.owner(key) == "http://a:1":
+            assert picked is None, f"{key!r}: picked {picked!r}; want None (owned here)"
+        else:
+            assert picked is not None
+    assert [g.base_url for g in pool.remote_peers()] == [  # type: ignore[attr-defined]
+        "http://b:2/_groupcache/",
+        "http://c:3/_groupcache/",
+    ]
+    pool.set_peers()
+    assert pool.pick_peer("k1") is None, "a pool with no peers picked one"
+
+
+async def test_every_awkward_key_is_loaded_once_on_its_owner() -> None:
+    async with cluster(3) as nodes:
+        for asker in nodes:
+            for key in AWKWARD_KEYS:
+                got = await asker.group.get(key)
+                want = f"value-of-{key}".encode()
+                assert got == want, f"{asker.url} get({key!r}): got {got!r}; want {want!r}"
+        ring = nodes[0].pool._ring
+        for key in AWKWARD_KEYS:
+            loaded_on = [n.url for n in nodes for k in n.calls if k == key]
+            assert loaded_on == [ring.owner(key)], f"{key!r} loaded on {loaded_on}; want its owner"
+        for node in nodes:
+            errors = node.group.stats.peer_errors
+            assert errors == 0, f"{node.url}: got {errors} peer errors; want 0"
+
+
+async def test_endpoint_answers_like_groupcache() -> None:
+    async def getter(key: str) -> bytes:
+        if key == "bad":
+            raise KeyError("bad not exist")
+        return b"v:" + key.encode()
+
+    port = free_port()
+    group = Group("g", 1024, getter, register=False)
+    pool = HTTPPool(f"http://127.0.0.1:{port}", groups={"g": group})
+    base = f"http://127.0.0.1:{port}/_groupcache/"
+    async with serve(pool, port), httpx.AsyncClient() as client:
+        ok = await client.get(base + "g/a+b%2Bc")
+        assert ok.status_code == 200, f"got {ok.status_code} {ok.text}"
+        assert ok.headers["content-type"] == "application/x-protobuf"
+        got = GetResponse.FromString(ok.content).value
+        assert got == b"v:a b+c", f"got {got!r}; want b'v:a b+c'"
+        for path, status, text in [
+            ("nope/k", 404, "no such group: nope"),
+            ("g/bad", 500, "'bad not exist'"),
+            ("g/%zz", 400, ""),
+            ("g", 404, ""),
+        ]:
+            response = await client.get(base + path)
+            assert response.status_code == status, (
+                f"{path}: got {response.status_code}; want {status}"
+            )
+            assert text in response.text, f"{path}: got {response.text!r}; want {text!r} in it"
+        assert group.stats.server_requests == 2, f"got {group.stats.server_requests}; want 2"
+        stats = (await client.get(base + "_stats")).json()
+        got_counts = (stats["g"]["local_loads"], stats["g"]["local_load_errs"])
+        assert got_counts == (1, 1), f"got (local_loads, local_load_errs) {got_counts}; want (1, 1)"
+    await pool.aclose()
+
+
+async def test_concurrent_gets_of_one_key_load_once_in_the_cluster() -> None:
+    """1,000 concurrent gets of one missing key, spread over 3 nodes: one getter call in all."""
+    async with cluster(3, delay=0.2) as nodes:
+        gets = [nodes[i % 3].group.get("hot-key") for i in range(1000)]
+        results = await asyncio.gather(*gets)
+        assert set(results) == {b"value-of-hot-key"}
+        calls = sum(len(n.calls) for n in nodes)
+        assert calls == 1, f"got {calls} getter calls in the cluster; want 1"
+        # Each non-owner asked the owner once: its other gets joined that one flight.
+        requests = sum(n.group.stats.server_requests for n in nodes)
+        assert requests == 2, f"got {requests} peer requests; want 2"
+
+
+async def test_self_spelled_differently_loads_locally_instead_of_stalling() -> None:
+    port = free_port()
+    calls: list[str] = []
+
+    async def getter(key: str) -> bytes:
+        calls.append(key)
+        return b"v"
+
+    group = Group("g", 1024, getter, register=False)
+    pool = HTTPPool(f"http://localhost:{port}", groups={"g": group}, timeout=2)
+    pool.set_peers(f"http://127.0.0.1:{port}")  # the same node, spelled otherwise
+    group.peers = pool
+    async with serve(pool, port):
+        got = await asyncio.wait_for(group.get("k"), 5)
+    await pool.aclose()
+    assert got == b"v"
+    assert calls == ["k"], f"got getter calls {calls}; want one"
+    assert group.stats.peer_errors == 1, f"got {group.stats.peer_errors}; want 1 (the loop)"
+
+
+async def test_remove_reaches_every_node() -> None:
+    async with cluster(3, hot_cache_chance=1.0) as nodes:
+        key = next(f"k{i}" for i in range(100) if nodes[0].pool.pick_peer(f"k{i}") is not None)
+        for node in nodes:
+            await node.group.get(key)
+        cached = sum(
+            n.group.cache_stats("main").items + n.group.cache_stats("hot").items for n in nodes
+        )
+        assert cached == 3, f"got {cached} cached copies; want 3 (owner + two hot)"
+        failed = await nodes[0].group.remove(key)
+        assert failed == 0
+        cached = sum(
+            n.group.cache_stats("main").items + n.group.cache_stats("hot").items for n in nodes
+        )
+        assert cached == 0, f"got {cached} cached copies after remove; want 0"
+
+
+async def test_peer_killed_and_back() -> None:
+    async with cluster(3) as nodes:
+        asker, victim = nodes[0], nodes[1]
+        victim_keys = [f"k{i}" for i in range(400) if asker.pool._ring.owner(f"k{i}") == victim.url]
+        assert len(victim_keys) > 20
+        assert victim.server is not None
+        port = int(victim.url.rsplit(":", 1)[1])
+        victim.server.should_exit = True
+        for _ in range(500):
+            if not port_open(port):
+                break
+            await asyncio.sleep(0.02)
+        assert not port_open(port), "the killed peer still listens"
+        before = asker.group.stats.peer_errors
+        for key in victim_keys[:10]:
+            assert await asker.group.get(key) == f"value-of-{key}".encode()
+        errors = asker.group.stats.peer_errors - before
+        assert errors == 10, f"got {errors} new peer errors; want 10"
+        assert asker.calls.count(victim_keys[0]) == 1, "the dead peer's key was not loaded here"
+        async with serve(victim.pool, port):
+            served = victim.group.stats.server_requests
+            for key in victim_keys[10:20]:
+                assert await asker.group.get(key) == f"value-of-{key}".encode()
+            got = victim.group.stats.server_requests - served
+            assert got == 10, f"got {got} requests to the revived peer; want 10"
+
+
+async def test_get_from_unreachable_peer_is_a_peer_error() -> None:
+    pool = HTTPPool("http://127.0.0.1:1", timeout=1)
+    port = free_port()  # nobody listens there
+    pool.set_peers("http://127.0.0.1:1", f"http://127.0.0.1:{port}")
+    getter = pool.remote_peers()[0]
+    async with AsyncExitStack() as stack:
+        stack.push_async_callback(pool.aclose)
+        with pytest.raises(PeerError, match="ConnectError"):
+            await getter.get("g", "k")
