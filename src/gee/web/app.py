@@ -206,7 +206,8 @@ class Gee(RouterGroup):
     ``c.client_ip``; empty (the default) believes none. ``body_limit`` caps every request body
     in bytes (None: no cap; ``middleware.body_limit`` sets one per group). ``spool_size`` is how
     much of an uploaded file stays in memory before it moves to disk. Paths longer than
-    ``max_path_length`` bytes are answered 414.
+    ``max_path_length`` bytes are answered 414; more than ``max_headers`` header fields, or one
+    longer than ``max_header_size`` bytes, 431.
     """
 
     def __init__(
@@ -218,6 +219,8 @@ class Gee(RouterGroup):
         body_limit: int | None = None,
         spool_size: int = 1024 * 1024,
         max_path_length: int = 8192,
+        max_headers: int = 100,
+        max_header_size: int = 16 * 1024,
     ) -> None:
         super().__init__(self, "", None)
         self.debug = debug
@@ -226,6 +229,8 @@ class Gee(RouterGroup):
         self.body_limit = body_limit
         self.spool_size = spool_size
         self.max_path_length = max_path_length
+        self.max_headers = max_headers
+        self.max_header_size = max_header_size
         self.templates = Templates()
         self._router: Router[Endpoint] = Router()
         self._ws_router: Router[WebSocketHandler] = Router()
@@ -326,6 +331,16 @@ class Gee(RouterGroup):
         if len(path) > self.max_path_length:
             await self._fail(scope, receive, send, HTTPError(414, "URI Too Long"))
             return
+        # httptools accepts headers of any size and number; answer 431 for absurd ones here.
+        request_headers = scope["headers"]
+        if len(request_headers) > self.max_headers:
+            await self._fail(scope, receive, send, HTTPError(431, "Too Many Header Fields"))
+            return
+        limit = self.max_header_size
+        for _, value in request_headers:
+            if len(value) > limit:
+                await self._fail(scope, receive, send, HTTPError(431, "Header Field Too Large"))
+                return
         try:
             found = self._router.match(method, path)
             if found is None and method == "HEAD":

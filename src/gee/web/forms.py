@@ -13,7 +13,7 @@ from typing import IO, TYPE_CHECKING
 from urllib.parse import parse_qsl
 
 from python_multipart.exceptions import FormParserError
-from python_multipart.multipart import MultipartParser, parse_options_header
+from python_multipart.multipart import MultipartParser, MultipartState, parse_options_header
 
 from gee.web.errors import HTTPError
 
@@ -184,6 +184,8 @@ async def _parse_multipart(c: Context, boundary: bytes, spool_size: int) -> Form
         async for chunk in c.iter_body():
             parser.write(chunk)
         parser.finalize()
+        if parser.state != MultipartState.END:
+            raise FormParserError("the body ends before the closing boundary")
     except FormParserError as exc:
         form.close()
         raise HTTPError(400, f"malformed multipart body: {exc}") from None

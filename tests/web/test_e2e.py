@@ -1,0 +1,103 @@
+"""End to end: tests.web.e2e_app served by a real uvicorn (uvloop + httptools) via ``gee web``."""
+
+from __future__ import annotations
+
+import signal
+import socket
+import threading
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+from websockets.sync.client import connect
+
+from tests.servers import RunningServer
+from tests.web.conftest import launch_web
+
+
+def url(server: RunningServer, path: str) -> str:
+    return f"http://127.0.0.1:{server.port}{path}"
+
+
+def test_hello_world(web_server: RunningServer) -> None:
+    r = httpx.get(url(web_server, "/"))
+    assert (r.status_code, r.text) == (200, "Hello, World!")
+    assert r.headers["content-type"] == "text/plain; charset=utf-8"
+
+
+def test_params_are_percent_decoded_and_query_read(web_server: RunningServer) -> None:
+    r = httpx.get(url(web_server, "/hello/a%20b%2Fc?q=x%26y"))
+    assert r.json() == {"name": "a b/c", "q": "x&y"}, f"got {r.json()}"
+
+
+def test_startup_hook_ran(web_server: RunningServer) -> None:
+    assert httpx.get(url(web_server, "/state")).json()["started"] is True
+
+
+def test_head_is_served_by_get_without_a_body(web_server: RunningServer) -> None:
+    r = httpx.head(url(web_server, "/"))
+    assert r.status_code == 200
+    assert r.headers["content-length"] == "13"
+    assert r.content == b""
+
+
+def test_404_and_405(web_server: RunningServer) -> None:
+    assert httpx.get(url(web_server, "/nope")).status_code == 404
+    r = httpx.delete(url(web_server, "/"))
+    assert (r.status_code, r.headers["allow"]) == (405, "GET, HEAD")
+
+
+def test_keep_alive_connection_serves_many_requests(web_server: RunningServer) -> None:
+    with httpx.Client() as client:
+        for i in range(20):
+            assert client.get(url(web_server, f"/hello/{i}")).json()["name"] == str(i)
+
+
+def test_concurrent_requests_do_not_wait_for_each_other(web_server: RunningServer) -> None:
+    results: list[int] = []
+
+    def call() -> None:
+        results.append(httpx.get(url(web_server, "/sleep?s=0.5")).status_code)
+
+    threads = [threading.Thread(target=call) for _ in range(5)]
+    start = time.monotonic()
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    elapsed = time.monotonic() - start
+    assert results == [200] * 5
+    assert elapsed < 2.0, f"5 concurrent 0.5 s requests took {elapsed:.2f}s; want < 2 s"
+
+
+def test_websocket_echo_with_route_params(web_server: RunningServer) -> None:
+    with connect(f"ws://127.0.0.1:{web_server.port}/ws/lobby") as ws:
+        ws.send("hi")
+        assert ws.recv(timeout=5) == "lobby: hi"
+        ws.send("again")
+        assert ws.recv(timeout=5) == "lobby: again"
+
+
+def test_websocket_to_unknown_path_is_refused(web_server: RunningServer) -> None:
+    with pytest.raises(Exception, match="403"), connect(f"ws://127.0.0.1:{web_server.port}/nows"):
+        pass
+
+
+@pytest.mark.slow
+def test_sigterm_lets_the_request_in_flight_finish(tmp_path: Path) -> None:
+    server = launch_web(tmp_path)
+    assert server.proc is not None
+    got: list[httpx.Response] = []
+    caller = threading.Thread(
+        target=lambda: got.append(httpx.get(url(server, "/sleep?s=1"), timeout=10))
+    )
+    caller.start()
+    time.sleep(0.3)
+    server.proc.send_signal(signal.SIGTERM)
+    caller.join(10)
+    # uvicorn re-raises the captured SIGTERM once it has shut down cleanly.
+    assert server.proc.wait(10) in (0, -signal.SIGTERM)
+    assert [r.text for r in got] == ["slept"]
+    with socket.socket() as s:
+        assert s.connect_ex(("127.0.0.1", server.port)) != 0, "still listening after SIGTERM"
