@@ -210,7 +210,8 @@ def test_slow_client_does_not_block_others(web_server: RunningServer) -> None:
         reply = b""
         while chunk := slow.recv(4096):
             reply += chunk
-    assert status_of(reply) == 200 and reply.endswith(b'{"a":1}'), reply
+    assert status_of(reply) == 200, reply
+    assert reply.endswith(b'{"a":1}'), reply
 
 
 # ------------------------------------------------------------------ in-process: no server
@@ -241,7 +242,8 @@ async def test_debug_app_answers_the_traceback() -> None:
 
     async with TestClient(app) as client:
         r = await client.get("/boom")
-    assert r.status_code == 500 and "ValueError: nope" in r.text
+    assert r.status_code == 500
+    assert "ValueError: nope" in r.text
 
 
 async def test_client_disconnect_while_body_is_read_ends_quietly() -> None:
@@ -276,4 +278,5 @@ async def test_client_disconnect_while_body_is_read_ends_quietly() -> None:
         "headers": [],
     }
     await asyncio.wait_for(app(scope, receive, send), 5)
-    assert called and sent == []
+    assert called
+    assert sent == []
