@@ -3,10 +3,14 @@ route spelling; plus ``python -m bench --list`` (the contract scripts/test.sh re
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
+import tempfile
+import types
 from pathlib import Path
 
+import bench.__main__ as entry
 import pytest
 from bench import systems
 from bench.common import (
@@ -309,3 +313,66 @@ def test_bench_refuses_an_unknown_system() -> None:
     )
     assert done.returncode == 2, f"got {done.returncode}: {done.stderr}"
     assert "no benchmark for 'nosuchsystem'" in done.stderr
+
+
+def fake_report(quick: bool) -> Report:
+    table = Table(
+        title="fake",
+        unit="ops/s",
+        higher_is_better=True,
+        baseline="limit",
+        ours="gee",
+        peers=["peer"],
+        results=[
+            Result("limit", "get", 100.0),
+            Result("gee", "get", 80.0),
+            Result(
+                "peer", "get", 40.0 if not quick else None, status="ok" if not quick else "failed"
+            ),
+        ],
+    )
+    return Report(system="fake", title="fake: gee", tables=[table])
+
+
+@pytest.fixture
+def fake_system(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """``python -m bench``'s main with a system "fake", its results and docs under tmp_path."""
+    module = types.ModuleType("bench.fake")
+    module.run = fake_report  # type: ignore[attr-defined]
+    monkeypatch.setitem(sys.modules, "bench.fake", module)
+    monkeypatch.setattr(entry, "systems", lambda: ["fake"])
+    monkeypatch.setattr(entry, "RESULTS_DIR", tmp_path / "results")
+    monkeypatch.setattr(entry, "DOCS", tmp_path / "docs" / "benchmarks.md")
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path / "tmp"))
+    monkeypatch.delenv("CI", raising=False)
+    return tmp_path
+
+
+def test_full_run_writes_results_and_its_docs_section(fake_system: Path) -> None:
+    docs = fake_system / "docs" / "benchmarks.md"
+    docs.parent.mkdir()
+    docs.write_text("# Benchmarks\n\nKept.\n", encoding="utf-8")
+    assert entry.main(["fake"]) == 0
+    data = json.loads((fake_system / "results" / "fake.json").read_text(encoding="utf-8"))
+    assert data["command"] == "python -m bench fake"
+    assert data["tables"][0]["gee vs"] == {"peer": {"get": 2.0}}
+    assert (fake_system / "results" / "fake.png").read_bytes()[:4] == b"\x89PNG"
+    text = docs.read_text(encoding="utf-8")
+    assert text.startswith("# Benchmarks\n\nKept.\n\n<!-- bench:fake:start -->\n## fake: gee\n")
+    assert "| gee | get | 80.0 | 0.80× |" in text, text
+    assert "![fake benchmark chart](../results/fake.png)" in text, text
+
+
+def test_quick_run_fails_on_a_broken_peer_and_leaves_results_and_docs_alone(
+    fake_system: Path,
+) -> None:
+    assert entry.main(["fake", "--quick"]) == 1
+    assert (fake_system / "tmp" / "gee-bench" / "fake.quick.json").exists()
+    assert not (fake_system / "results").exists()
+    assert not (fake_system / "docs").exists()
+
+
+def test_no_docs_leaves_the_docs_alone(fake_system: Path) -> None:
+    assert entry.main(["fake", "--no-docs"]) == 0
+    assert (fake_system / "results" / "fake.json").exists()
+    assert not (fake_system / "docs").exists()
