@@ -29,7 +29,7 @@ from bench.common import (
     text_table,
     versus_rows,
 )
-from bench.web.http_bench import parse_wrk
+from bench.web.http_bench import FULL, LATE_ROUTE_SCRIPT, parse_wrk, wrk_argv
 from bench.web.routes import LATE_PATTERN, concrete_path, github_routes, to_braces, to_litestar
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -264,6 +264,14 @@ def test_parse_wrk_clean_run_has_no_errors() -> None:
 def test_parse_wrk_rejects_a_report_without_latency() -> None:
     with pytest.raises(ValueError, match="wrk --latency"):
         parse_wrk(WRK_OUTPUT.replace("     99%    1.20s\n", ""))
+
+
+def test_wrk_argv_passes_the_scripts_start_id() -> None:
+    url = "http://127.0.0.1:1/user/keys/1"
+    plain = wrk_argv(FULL, 10, url, None)
+    assert plain == ["wrk", "-t1", "-c64", "-d10s", "--latency", url]
+    scripted = wrk_argv(FULL, 10, url, LATE_ROUTE_SCRIPT, start=10**9)
+    assert scripted == [*plain[:-1], "-s", str(LATE_ROUTE_SCRIPT), url, "--", "1000000000"]
 
 
 @pytest.mark.parametrize(

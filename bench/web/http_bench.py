@@ -123,12 +123,13 @@ def parse_wrk(output: str) -> WrkStats:
     )
 
 
-def wrk_argv(load: Load, duration: int, url: str, script: Path | None) -> list[str]:
-    """The wrk command line: one thread, ``load.connections`` connections, latency percentiles."""
+def wrk_argv(load: Load, duration: int, url: str, script: Path | None, start: int = 0) -> list[str]:
+    """The wrk command line: one thread, ``load.connections`` connections, latency percentiles;
+    ``start`` is passed to the script (where its ids start counting)."""
     argv = ["wrk", "-t1", f"-c{load.connections}", f"-d{duration}s", "--latency"]
-    if script is not None:
-        argv += ["-s", str(script)]
-    return [*argv, url]
+    if script is None:
+        return [*argv, url]
+    return [*argv, "-s", str(script), url, "--", str(start)]
 
 
 def server_argv(subject: Subject, app: str, port: int) -> list[str]:
@@ -189,7 +190,8 @@ def measure(subject: Subject, endpoint: Endpoint, load: Load) -> Result:
                 )
             if load.warmup:
                 _wrk(wrk_argv(load, load.warmup, url, endpoint.script), load.warmup + 30)
-            stats = _wrk(wrk_argv(load, load.duration, url, endpoint.script), load.duration + 30)
+            measured = wrk_argv(load, load.duration, url, endpoint.script, start=10**9)
+            stats = _wrk(measured, load.duration + 30)
             assert server.process is not None
             if server.process.poll() is not None:
                 raise ServerError(f"the server died during the run: {server.log_tail()}")
