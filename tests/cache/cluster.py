@@ -64,10 +64,16 @@ async def cluster(
     loader: Loader = default_loader,
     delay: float = 0.0,
     hot_cache_chance: float = 0.1,
+    other_peers: tuple[str, ...] = (),
 ) -> AsyncIterator[list[Node]]:
-    """Start ``n`` nodes that all know each other; each counts its getter's calls."""
+    """Start ``n`` nodes that all know each other; each counts its getter's calls.
+
+    ``other_peers`` are URLs of nodes started elsewhere (a Go node), put in the peer list
+    after the gee nodes; they must be given the same list.
+    """
     ports = free_ports(n)
     urls = [f"http://127.0.0.1:{p}" for p in ports]
+    peer_list = [*urls, *other_peers]
     nodes: list[Node] = []
     async with AsyncExitStack() as stack:
         for url in urls:
@@ -82,7 +88,7 @@ async def cluster(
             g = Group(group, cache_bytes, getter, register=False, hot_cache_chance=hot_cache_chance)
             pool = HTTPPool(url, groups={group: g}, timeout=5.0)
             g.peers = pool
-            pool.set_peers(*urls)
+            pool.set_peers(*peer_list)
             stack.push_async_callback(pool.aclose)
             nodes.append(Node(url, pool, g, calls))
         for node, port in zip(nodes, ports, strict=True):

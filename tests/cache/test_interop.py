@@ -1,0 +1,179 @@
+"""A mixed cluster: a Go groupcache node (built here from Debian's groupcache) and gee nodes.
+
+Both implementations must agree on every key's owner, escape keys so the owner loads the key
+that was asked for, and read each other's protobuf bodies.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from urllib.parse import quote_plus
+
+import httpx
+import pytest
+
+from tests.cache.cluster import cluster
+from tests.servers import GoBuilder, free_port, port_open, start_process, stop_process, wait_for
+
+pytestmark = pytest.mark.go
+
+# A groupcache node. The pool is the handler for its own paths (not behind http.ServeMux, which
+# would answer 301 to keys like "a//b"); /get asks the cluster through this node and /loads
+# reports how often its getter ran per key.
+GO_NODE = """\
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"flag"
+	"log"
+	"net/http"
+	"strings"
+	"sync"
+
+	"github.com/golang/groupcache"
+)
+
+func main() {
+	addr := flag.String("addr", "127.0.0.1:8001", "listen address")
+	self := flag.String("self", "http://127.0.0.1:8001", "this node's URL, as in -peers")
+	peers := flag.String("peers", "", "comma-separated peer URLs")
+	name := flag.String("group", "scores", "group name")
+	flag.Parse()
+
+	var mu sync.Mutex // guards loads
+	loads := map[string]int{}
+	group := groupcache.NewGroup(*name, 64<<20, groupcache.GetterFunc(
+		func(_ context.Context, key string, dest groupcache.Sink) error {
+			mu.Lock()
+			loads[key]++
+			mu.Unlock()
+			return dest.SetString("value-of-" + key)
+		}))
+	pool := groupcache.NewHTTPPoolOpts(*self, nil)
+	pool.Set(strings.Split(*peers, ",")...)
+
+	api := http.NewServeMux()
+	api.HandleFunc("/get", func(w http.ResponseWriter, r *http.Request) {
+		var v []byte
+		sink := groupcache.AllocatingByteSliceSink(&v)
+		if err := group.Get(r.Context(), r.URL.Query().Get("key"), sink); err != nil {
+			http.Error(w, err.Error(), http.StatusInternalServerError)
+			return
+		}
+		w.Write(v)
+	})
+	api.HandleFunc("/loads", func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		defer mu.Unlock()
+		json.NewEncoder(w).Encode(loads)
+	})
+	handler := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if strings.HasPrefix(r.URL.Path, "/_groupcache/") {
+			pool.ServeHTTP(w, r)
+			return
+		}
+		api.ServeHTTP(w, r)
+	})
+	log.Fatal(http.ListenAndServe(*addr, handler))
+}
+"""
+
+
+def interop_keys() -> list[str]:
+    """1,000 keys: plain ASCII, spaces, slashes, percent signs, pluses, UTF-8, and the empty key."""
+    shapes = [
+        "user{}",
+        "two words {}",
+        "a/b/{}",
+        "//lead{}",
+        "100%{}",
+        "%{}%41",
+        "plus+{}",
+        "ключ-{}",
+        "日本{}",
+        "./dot{}/..",
+        "?q={}&x#y",
+        " {} ",
+    ]
+    keys = [shapes[i % len(shapes)].format(i) for i in range(999)]
+    return ["", *keys]
+
+
+@pytest.fixture(scope="module")
+def go_node_binary(go_build: GoBuilder) -> Path:
+    return go_build({"main.go": GO_NODE}, gopath=True, name="groupcache-node")
+
+
+@contextmanager
+def go_node(binary: Path, tmp: Path, port: int, peers: list[str]) -> Iterator[str]:
+    """Run the Go node on ``port`` with ``peers`` until the block ends; yield its URL."""
+    url = f"http://127.0.0.1:{port}"
+    argv = [str(binary), "-addr", f"127.0.0.1:{port}", "-self", url, "-peers", ",".join(peers)]
+    proc = start_process(argv, tmp, tmp / "go-node.log")
+    try:
+        wait_for(lambda: proc.poll() is None and port_open(port), what="Go groupcache node")
+        yield url
+    finally:
+        stop_process(proc)
+
+
+async def test_mixed_cluster_agrees_on_owners_and_values(
+    go_node_binary: Path, tmp_path: Path
+) -> None:
+    keys = interop_keys()
+    go_port = free_port()
+    go_url = f"http://127.0.0.1:{go_port}"
+    async with cluster(2, other_peers=(go_url,), hot_cache_chance=0.0) as nodes:
+        peers = [*(n.url for n in nodes), go_url]
+        with go_node(go_node_binary, tmp_path, go_port, peers):
+            async with httpx.AsyncClient(timeout=10) as client:
+                limit = asyncio.Semaphore(32)
+
+                async def via_go(key: str) -> bytes:
+                    async with limit:
+                        response = await client.get(f"{go_url}/get?key={quote_plus(key)}")
+                    assert response.status_code == 200, f"Go get({key!r}): {response.text}"
+                    return response.content
+
+                async def via_gee(index: int, key: str) -> bytes:
+                    async with limit:
+                        return await nodes[index].group.get(key)
+
+                for asker in ("gee0", "go", "gee1"):
+                    if asker == "go":
+                        got = await asyncio.gather(*(via_go(k) for k in keys))
+                    else:
+                        index = int(asker[-1])
+                        got = await asyncio.gather(*(via_gee(index, k) for k in keys))
+                    wrong = [
+                        (k, v)
+                        for k, v in zip(keys, got, strict=True)
+                        if v != f"value-of-{k}".encode()
+                    ]
+                    assert wrong == [], (
+                        f"asked through {asker}: {len(wrong)} wrong, e.g. {wrong[:3]}"
+                    )
+                go_loads: dict[str, int] = (await client.get(f"{go_url}/loads")).json()
+
+        ring = nodes[0].pool._ring
+        loaded: dict[str, list[str]] = {k: [] for k in keys}
+        for node in nodes:
+            for key in node.calls:
+                loaded.setdefault(key, []).append(node.url)
+        for key, count in go_loads.items():
+            loaded.setdefault(key, []).extend([go_url] * count)
+        wrong_owner = {k: v for k, v in loaded.items() if v != [ring.owner(k)]}
+        assert wrong_owner == {}, (
+            f"{len(wrong_owner)} keys not loaded exactly once on their owner, e.g. "
+            f"{json.dumps(dict(list(wrong_owner.items())[:5]), ensure_ascii=False)}"
+        )
+        owners = {ring.owner(k) for k in keys}
+        assert owners == set(peers), f"got owners {owners}; want every node to own some keys"
+        for node in nodes:
+            assert node.group.stats.peer_errors == 0, f"{node.url}: {node.group.stats}"
