@@ -1,0 +1,437 @@
+"""The RPC client: many calls in flight on one connection, matched by seq.
+
+``go()`` writes a request and returns a future at once; ``call()`` awaits it. Replies arrive in
+any order and resolve their own futures. A call that times out is forgotten: its late reply is
+dropped when it comes. When the connection is lost every pending call fails at once with
+RPCConnectionError, and the next call dials again. The same client speaks Go's
+net/rpc/jsonrpc with ``codec="jsonrpc"``, so it can call a Go server.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Callable, Coroutine
+from typing import Any, Final, TypeAlias
+
+import msgspec
+
+from gee.rpc import jsonrpc
+from gee.rpc import protocol as wire
+from gee.rpc.address import Address, parse_address
+from gee.rpc.codec import JSON, Codec, Decode, codec_named
+from gee.rpc.errors import (
+    CallTimeoutError,
+    FrameTooLargeError,
+    ProtocolError,
+    RemoteError,
+    RPCConnectionError,
+    RPCError,
+)
+from gee.rpc.server import GEE_RPC_PATH, GO_RPC_PATH
+
+__all__ = ["Client", "SyncClient", "connect"]
+
+_Pending: TypeAlias = tuple["asyncio.Future[Any]", Decode, "asyncio.TimerHandle | None"]
+_MAX_HTTP_HEAD: Final = 8192
+
+
+class _Connection(asyncio.Protocol):
+    """One connection of a Client: the handshake, then replies routed to pending futures.
+
+    ``pending`` maps seq to (future, result decoder, timeout timer); it is touched only on the
+    event loop thread, which is what makes the seq bookkeeping race-free.
+    """
+
+    def __init__(self, client: Client) -> None:
+        self.client = client
+        self.codec = client.codec
+        self.loop = asyncio.get_running_loop()
+        self.transport: asyncio.Transport | None = None
+        self.ready: asyncio.Future[None] = self.loop.create_future()
+        self.closed: asyncio.Future[None] = self.loop.create_future()
+        self.pending: dict[int, _Pending] = {}
+        self.seq = 0
+        self._head = bytearray()
+        self._feed: Callable[[bytes], None] = self._http_head
+        self._reader = wire.FrameReader(self._on_frame, self._on_oversize, client.max_frame)
+
+    # ------------------------------------------------------------------ transport events
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        assert isinstance(transport, asyncio.Transport)
+        self.transport = transport
+        client = self.client
+        if client.address.scheme == "http":
+            path = client.http_path or (GO_RPC_PATH if client.jsonrpc else GEE_RPC_PATH)
+            transport.write(f"CONNECT {path} HTTP/1.0\n\n".encode())
+        else:
+            self._after_http()
+
+    def _after_http(self) -> None:
+        assert self.transport is not None
+        if self.client.jsonrpc:
+            self._feed = jsonrpc.LineReader(self._on_line, self.client.max_frame).feed
+            self.ready.set_result(None)
+        else:
+            self._feed = self._handshake
+            self.transport.write(wire.encode_handshake(self.codec.id))
+
+    def data_received(self, data: bytes) -> None:
+        try:
+            self._feed(data)
+        except ProtocolError as exc:
+            self._fail_all(exc)
+            if not self.ready.done():
+                self.ready.set_exception(exc)
+            assert self.transport is not None
+            self.transport.close()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        reason = f": {exc}" if exc else ""
+        error = RPCConnectionError(f"rpc: connection to {self.client.address} lost{reason}")
+        if not self.ready.done():
+            self.ready.set_exception(
+                RPCConnectionError(
+                    f"rpc: {self.client.address} closed the connection during the handshake "
+                    "(wrong codec, protocol or port?)"
+                )
+            )
+        self._fail_all(error)
+        if not self.closed.done():
+            self.closed.set_result(None)
+        if self.client._conn is self:
+            self.client._conn = None
+
+    def _fail_all(self, error: Exception) -> None:
+        pending, self.pending = self.pending, {}
+        for fut, _, timer in pending.values():
+            if timer is not None:
+                timer.cancel()
+            if not fut.done():
+                fut.set_exception(error)
+
+    # ------------------------------------------------------------------ connecting
+
+    def _http_head(self, data: bytes) -> None:
+        self._head += data
+        end = self._head.find(b"\n\n")
+        size = 2
+        crlf = self._head.find(b"\r\n\r\n")
+        if crlf >= 0 and (end < 0 or crlf < end):
+            end, size = crlf, 4
+        if end < 0:
+            if len(self._head) > _MAX_HTTP_HEAD:
+                raise ProtocolError("HTTP response head too long")
+            return
+        status = bytes(self._head[:end]).decode("latin-1").splitlines()[0]
+        rest = bytes(self._head[end + size :])
+        self._head.clear()
+        parts = status.split(" ", 2)
+        if len(parts) < 2 or not parts[0].startswith("HTTP/") or parts[1] != "200":
+            raise ProtocolError(f"unexpected HTTP response: {status!r}")
+        self._after_http()
+        if rest:
+            self._feed(rest)
+
+    def _handshake(self, data: bytes) -> None:
+        self._head += data
+        if len(self._head) < wire.HANDSHAKE_SIZE:
+            return
+        head = bytes(self._head[: wire.HANDSHAKE_SIZE])
+        rest = bytes(self._head[wire.HANDSHAKE_SIZE :])
+        self._head.clear()
+        codec_id, _ = wire.decode_handshake(head)
+        if codec_id != self.codec.id:
+            raise ProtocolError(f"server answered codec {codec_id}; asked for {self.codec.id}")
+        self._feed = self._reader.feed
+        self.ready.set_result(None)
+        if rest:
+            self._reader.feed(rest)
+
+    # ------------------------------------------------------------------ calls
+
+    def send(self, name: str, args: Any, decode: Decode, timeout: float | None) -> int:
+        """Write one request; return its seq (its future is ``pending[seq][0]``)."""
+        transport = self.transport
+        if transport is None or transport.is_closing():
+            raise RPCConnectionError(f"rpc: connection to {self.client.address} is closed")
+        try:
+            body = self.codec.encode(args)
+        except (TypeError, msgspec.EncodeError) as exc:
+            raise RPCError(f"rpc: cannot encode argument of {name}: {exc}") from exc
+        self.seq = seq = self.seq + 1
+        if self.client.jsonrpc:
+            frame = jsonrpc.encode_request(seq, name, body)
+        else:
+            deadline = int(timeout * 1000) or 1 if timeout else 0
+            frame = wire.encode_request(seq, name.encode(), body, deadline)
+        if len(frame) - 4 > self.client.max_frame:
+            raise FrameTooLargeError(
+                f"rpc: request of {len(frame) - 4} bytes exceeds the limit of "
+                f"{self.client.max_frame}"
+            )
+        fut = self.loop.create_future()
+        timer = None
+        if timeout is not None:
+            timer = self.loop.call_later(timeout, self._expire, seq, name, timeout)
+        self.pending[seq] = (fut, decode, timer)
+        transport.write(frame)
+        return seq
+
+    def forget(self, seq: int) -> None:
+        """Drop a call nobody waits for any more; its reply, if it comes, is discarded."""
+        entry = self.pending.pop(seq, None)
+        if entry is not None and entry[2] is not None:
+            entry[2].cancel()
+
+    def _expire(self, seq: int, name: str, timeout: float) -> None:
+        entry = self.pending.pop(seq, None)
+        if entry is not None and not entry[0].done():
+            entry[0].set_exception(
+                CallTimeoutError(f"rpc: call {name} timed out after {timeout:g}s")
+            )
+
+    def _resolve(self, seq: int, body: Any, error: str | None) -> None:
+        entry = self.pending.pop(seq, None)
+        if entry is None:
+            return  # timed out or forgotten: a late reply is dropped
+        fut, decode, timer = entry
+        if timer is not None:
+            timer.cancel()
+        if fut.done():
+            return
+        if error is not None:
+            fut.set_exception(RemoteError(error))
+            return
+        try:
+            fut.set_result(decode(body))
+        except msgspec.DecodeError as exc:
+            fut.set_exception(RPCError(f"rpc: cannot decode reply: {exc}"))
+
+    def _on_frame(self, seq: int, kind: int, deadline: int, name: bytes, body: Any) -> None:
+        if kind == wire.REPLY:
+            self._resolve(seq, body, None)
+        elif kind == wire.ERROR:
+            self._resolve(seq, None, bytes(body).decode("utf-8", "replace"))
+        else:
+            raise ProtocolError(f"server sent a frame of kind {kind}; want replies only")
+
+    def _on_oversize(self, seq: int, kind: int, length: int) -> None:
+        limit = self.client.max_frame
+        entry = self.pending.pop(seq, None)
+        if entry is not None and not entry[0].done():
+            if entry[2] is not None:
+                entry[2].cancel()
+            entry[0].set_exception(
+                FrameTooLargeError(f"rpc: reply of {length} bytes exceeds the limit of {limit}")
+            )
+
+    def _on_line(self, line: bytes) -> None:
+        try:
+            reply = jsonrpc.decode_response(line)
+        except msgspec.DecodeError as exc:
+            raise ProtocolError(f"bad JSON-RPC reply: {exc}") from None
+        if not isinstance(reply.id, int) or isinstance(reply.id, bool):
+            raise ProtocolError(f"JSON-RPC reply with id {reply.id!r}; want an integer")
+        error = reply.error
+        if error is not None:
+            self._resolve(reply.id, None, error if isinstance(error, str) else str(error))
+        else:
+            self._resolve(reply.id, reply.result, None)
+
+
+class Client:
+    """A connection to one RPC server that dials lazily and redials after a loss.
+
+    ``codec`` is "msgpack" (default), "json", or "jsonrpc" for a Go net/rpc/jsonrpc server.
+    ``connect_timeout`` None waits for the OS. ``http_path`` overrides the CONNECT path of an
+    ``http@`` address (default ``/_geerpc_``, or ``/_goRPC_`` with jsonrpc).
+    """
+
+    def __init__(
+        self,
+        address: str | Address,
+        *,
+        codec: str | Codec = "msgpack",
+        connect_timeout: float | None = 5.0,
+        max_frame: int = wire.DEFAULT_MAX_FRAME,
+        http_path: str | None = None,
+    ) -> None:
+        self.address = parse_address(address) if isinstance(address, str) else address
+        self.jsonrpc = codec == "jsonrpc"
+        self.codec = JSON if self.jsonrpc else codec_named(codec)
+        self.connect_timeout = connect_timeout
+        self.max_frame = max_frame
+        self.http_path = http_path
+        self._conn: _Connection | None = None
+        self._lock: asyncio.Lock | None = None
+        self._closed = False
+
+    @property
+    def in_flight(self) -> int:
+        """Calls sent and not yet answered, timed out or failed."""
+        return len(self._conn.pending) if self._conn is not None else 0
+
+    @property
+    def connected(self) -> bool:
+        return self._conn is not None
+
+    async def connect(self) -> None:
+        """Dial now unless connected; RPCConnectionError says why it failed."""
+        if self._closed:
+            raise RPCConnectionError("rpc: client is closed")
+        if self._lock is None:
+            self._lock = asyncio.Lock()
+        async with self._lock:
+            if self._conn is None:
+                self._conn = await self._dial()
+
+    async def _dial(self) -> _Connection:
+        loop = asyncio.get_running_loop()
+        addr = self.address
+        transport: asyncio.BaseTransport | None = None
+        try:
+            async with asyncio.timeout(self.connect_timeout):
+                if addr.scheme == "unix":
+                    transport, conn = await loop.create_unix_connection(
+                        lambda: _Connection(self), addr.path
+                    )
+                else:
+                    transport, conn = await loop.create_connection(
+                        lambda: _Connection(self), addr.host, addr.port
+                    )
+                await conn.ready
+        except TimeoutError:
+            if transport is not None:
+                transport.close()
+            raise RPCConnectionError(
+                f"rpc: connect to {addr} timed out after {self.connect_timeout:g}s"
+            ) from None
+        except OSError as exc:
+            raise RPCConnectionError(f"rpc: cannot connect to {addr}: {exc}") from exc
+        except RPCError:
+            if transport is not None:
+                transport.close()
+            raise
+        return conn
+
+    def go(
+        self, name: str, args: Any, *, result: Any = Any, timeout: float | None = None
+    ) -> asyncio.Future[Any]:
+        """Send a call now and return its future (dialing first when not connected).
+
+        ``result`` is the type the reply is decoded into (``Any``: plain builtins); ``timeout``
+        None waits for ever. Cancelling the future forgets the call.
+        """
+        decode = self.codec.decoder(result)
+        conn = self._conn
+        if conn is None:
+            return asyncio.ensure_future(self._call_later(name, args, decode, timeout))
+        seq = conn.send(name, args, decode, timeout)
+        fut = conn.pending[seq][0]
+        fut.add_done_callback(lambda f: conn.forget(seq) if f.cancelled() else None)
+        return fut
+
+    async def call(
+        self,
+        name: str,
+        args: Any,
+        *,
+        result: Any = Any,
+        timeout: float | None = None,  # noqa: ASYNC109 - it travels to the server as a deadline
+    ) -> Any:
+        """Call ``name`` ("Service.Method") with ``args`` and return the decoded reply.
+
+        Raises RemoteError (the server's error string), CallTimeoutError, RPCConnectionError.
+        One timer per call enforces ``timeout`` (cheaper than a cancel scope), and the server
+        learns it as the frame's deadline.
+        """
+        decode = self.codec.decoder(result)
+        conn = self._conn
+        if conn is None:
+            return await self._call_later(name, args, decode, timeout)
+        seq = conn.send(name, args, decode, timeout)
+        try:
+            return await conn.pending[seq][0]
+        except asyncio.CancelledError:
+            conn.forget(seq)
+            raise
+
+    async def _call_later(self, name: str, args: Any, decode: Decode, limit: float | None) -> Any:
+        await self.connect()
+        conn = self._conn
+        if conn is None:
+            raise RPCConnectionError(f"rpc: connection to {self.address} lost")
+        seq = conn.send(name, args, decode, limit)
+        try:
+            return await conn.pending[seq][0]
+        except asyncio.CancelledError:
+            conn.forget(seq)
+            raise
+
+    async def close(self) -> None:
+        """Close the connection; pending calls fail with RPCConnectionError."""
+        self._closed = True
+        conn, self._conn = self._conn, None
+        if conn is not None and conn.transport is not None:
+            conn.transport.close()
+            await conn.closed
+
+    async def __aenter__(self) -> Client:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.close()
+
+
+async def connect(
+    address: str | Address,
+    *,
+    codec: str | Codec = "msgpack",
+    connect_timeout: float | None = 5.0,
+    max_frame: int = wire.DEFAULT_MAX_FRAME,
+    http_path: str | None = None,
+) -> Client:
+    """Dial ``address`` (``tcp@host:port``, ``unix@/path``, ``http@host:port``); return a Client."""
+    client = Client(
+        address,
+        codec=codec,
+        connect_timeout=connect_timeout,
+        max_frame=max_frame,
+        http_path=http_path,
+    )
+    await client.connect()
+    return client
+
+
+class SyncClient:
+    """A blocking Client for scripts: its own event loop, driven on the calling thread.
+
+    Use it from one thread and outside any running event loop.
+    """
+
+    def __init__(self, address: str | Address, **options: Any) -> None:
+        self._loop = asyncio.new_event_loop()
+        self._client = Client(address, **options)
+
+    def _run(self, coro: Coroutine[Any, Any, Any]) -> Any:
+        return self._loop.run_until_complete(coro)
+
+    def call(self, name: str, args: Any, *, result: Any = Any, timeout: float | None = None) -> Any:
+        """Call ``name`` with ``args`` and block until the reply; see Client.call."""
+        return self._run(self._client.call(name, args, result=result, timeout=timeout))
+
+    def close(self) -> None:
+        """Close the connection and the private event loop."""
+        if self._loop.is_closed():
+            return
+        with contextlib.suppress(Exception):
+            self._run(self._client.close())
+        self._loop.close()
+
+    def __enter__(self) -> SyncClient:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

@@ -1,0 +1,411 @@
+"""The RPC server: one asyncio protocol per connection, every request handled concurrently.
+
+One listening port speaks everything; the first byte of a connection decides how it is read:
+
+- ``0x00`` — gee's protocol (the handshake's magic starts with a zero byte);
+- ``{`` or whitespace — Go's net/rpc/jsonrpc, one JSON object per line;
+- an ASCII capital — HTTP: ``CONNECT /_geerpc_`` (answered ``200 Connected to Gee RPC``) or
+  ``CONNECT /_goRPC_`` (``200 Connected to Go RPC``, as Go's client requires) switch the
+  connection to RPC; ``GET /debug/geerpc`` serves the debug page.
+
+Anything else is logged and closed. Each request runs in its own task (``async def`` methods)
+or in the thread pool (plain ``def``), so replies go out in whatever order they finish, matched
+by seq. A broken frame closes only its own connection. A vanished client's handlers are
+cancelled, and the handle timeout cancels a handler rather than abandoning it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import time
+from collections.abc import Awaitable, Callable
+from concurrent.futures import Executor
+from typing import Any, Final
+
+import msgspec
+
+from gee.rpc import jsonrpc
+from gee.rpc import protocol as wire
+from gee.rpc.address import Address, parse_address
+from gee.rpc.codec import JSON, Codec, codec_by_id
+from gee.rpc.errors import ProtocolError, ServiceError
+from gee.rpc.service import Method, Service, build_service
+
+__all__ = ["DEBUG_PATH", "GEE_RPC_PATH", "GO_RPC_PATH", "Server"]
+
+log = logging.getLogger("gee.rpc")
+
+GEE_RPC_PATH: Final = "/_geerpc_"
+GO_RPC_PATH: Final = "/_goRPC_"
+DEBUG_PATH: Final = "/debug/geerpc"
+_GEE_CONNECTED: Final = b"HTTP/1.0 200 Connected to Gee RPC\n\n"
+_GO_CONNECTED: Final = b"HTTP/1.0 200 Connected to Go RPC\n\n"
+_MAX_HTTP_HEAD: Final = 8192
+_JSON_START: Final = frozenset(b"{ \t\r\n")
+
+
+class Server:
+    """Serves registered objects over gee's protocol, JSON-RPC and HTTP CONNECT.
+
+    ``handle_timeout`` None means a handler may run as long as it likes; otherwise a handler
+    still running after that many seconds is cancelled and the caller gets an error. A request
+    carrying a deadline shortens it further. ``max_frame`` bounds every incoming frame (and JSON
+    line). ``executor`` runs plain ``def`` methods; None means the loop's default pool.
+    """
+
+    def __init__(
+        self,
+        *,
+        handle_timeout: float | None = None,
+        max_frame: int = wire.DEFAULT_MAX_FRAME,
+        executor: Executor | None = None,
+    ) -> None:
+        self.handle_timeout = handle_timeout
+        self.max_frame = max_frame
+        self.executor = executor
+        self.services: dict[str, Service] = {}
+        # b"Service.Method" -> Method: one dict lookup per request, no decoding of the name
+        self._methods: dict[bytes, Method] = {}
+        self._servers: list[asyncio.AbstractServer] = []
+        self._connections: set[_Connection] = set()
+        self._unix_paths: list[str] = []
+        self.addresses: list[Address] = []
+        # called (and awaited) by shutdown() before connections close: registries deregister
+        self.on_shutdown: list[Callable[[], Awaitable[None]]] = []
+        self.started = time.time()
+
+    # ------------------------------------------------------------------ set-up
+
+    def register(self, obj: object, name: str | None = None) -> Service:
+        """Serve ``obj``'s public methods as ``name.Method`` (``name`` None: the class name).
+
+        Raises ServiceError naming every misfit method, or when the name is taken.
+        """
+        service = build_service(obj, name)
+        if service.name in self.services:
+            raise ServiceError(f"rpc: service already defined: {service.name}")
+        self.services[service.name] = service
+        for method in service.methods.values():
+            self._methods[method.name.encode()] = method
+        return service
+
+    async def start(self, address: str | Address = "tcp@127.0.0.1:0") -> Address:
+        """Listen on ``address`` (port 0: any free port); return the address actually bound.
+
+        ``http@`` listens like ``tcp@``: every port answers HTTP CONNECT.
+        """
+        addr = parse_address(address) if isinstance(address, str) else address
+        loop = asyncio.get_running_loop()
+        if addr.scheme == "unix":
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(addr.path)
+            server = await loop.create_unix_server(lambda: _Connection(self), addr.path)
+            self._unix_paths.append(addr.path)
+            bound = addr
+        else:
+            server = await loop.create_server(
+                lambda: _Connection(self), addr.host, addr.port, backlog=511
+            )
+            host, port = server.sockets[0].getsockname()[:2]
+            bound = Address(addr.scheme, host, port)
+        self._servers.append(server)
+        self.addresses.append(bound)
+        log.info("rpc server listening on %s", bound)
+        return bound
+
+    async def serve_forever(self) -> None:
+        """Wait until shutdown() is called (from a signal handler or another task)."""
+        await asyncio.gather(*(s.serve_forever() for s in self._servers), return_exceptions=True)
+
+    async def shutdown(self, grace: float = 5.0) -> None:
+        """Stop listening, run ``on_shutdown`` hooks, let calls finish for ``grace`` s, close."""
+        for server in self._servers:
+            server.close()
+        for hook in self.on_shutdown:
+            try:
+                await hook()
+            except Exception:
+                log.exception("rpc server: shutdown hook failed")
+        running = [t for c in self._connections for t in c.tasks]
+        if running:
+            await asyncio.wait(running, timeout=grace)
+        for conn in list(self._connections):
+            conn.close()
+        for server in self._servers:
+            await server.wait_closed()
+        for path in self._unix_paths:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(path)
+        self._servers.clear()
+        # let connection_lost run and cancelled handlers unwind before the loop may close
+        for _ in range(3):
+            await asyncio.sleep(0)
+
+    async def __aenter__(self) -> Server:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.shutdown()
+
+    # ------------------------------------------------------------------ dispatch
+
+    def find(self, name: bytes) -> Method | str:
+        """Return the method called ``name``, or the error Go's net/rpc would answer."""
+        method = self._methods.get(name)
+        if method is not None:
+            return method
+        text = name.decode("utf-8", "replace")
+        service, dot, _ = text.rpartition(".")
+        if not dot:
+            return f"rpc: service/method request ill-formed: {text}"
+        if service not in self.services:
+            return f"rpc: can't find service {text}"
+        return f"rpc: can't find method {text}"
+
+
+class _Connection(asyncio.Protocol):
+    """One client connection; ``data_received`` switches reader as the first bytes decide.
+
+    ``_tasks`` holds the connection's running handlers (event loop thread only), so that a
+    lost connection cancels them and shutdown can wait for them.
+    """
+
+    def __init__(self, server: Server) -> None:
+        self.server = server
+        self.transport: asyncio.Transport | None = None
+        self.peer = "?"
+        self._feed: Callable[[bytes], None] = self._sniff
+        self._pending = bytearray()  # bytes seen before the reader was chosen
+        self._codec: Codec = JSON
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._http_allowed = True
+        self._jsonrpc = False
+        self._loop = asyncio.get_running_loop()
+
+    @property
+    def tasks(self) -> set[asyncio.Task[None]]:
+        """The handlers still running for this connection."""
+        return self._tasks
+
+    # ------------------------------------------------------------------ transport events
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        assert isinstance(transport, asyncio.Transport)
+        self.transport = transport
+        self.peer = str(transport.get_extra_info("peername") or "unix")
+        self.server._connections.add(self)
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self.server._connections.discard(self)
+        for task in self._tasks:
+            task.cancel()
+        self.transport = None
+
+    def pause_writing(self) -> None:
+        # the client is not reading its replies: stop reading its requests until it does
+        if self.transport is not None:
+            self.transport.pause_reading()
+
+    def resume_writing(self) -> None:
+        if self.transport is not None:
+            self.transport.resume_reading()
+
+    def data_received(self, data: bytes) -> None:
+        try:
+            self._feed(data)
+        except ProtocolError as exc:
+            self.refuse(str(exc))
+
+    def refuse(self, reason: str) -> None:
+        """Log why and close this connection; other connections are unaffected."""
+        log.warning("rpc server: closing connection from %s: %s", self.peer, reason)
+        self.close()
+
+    def close(self) -> None:
+        if self.transport is not None and not self.transport.is_closing():
+            self.transport.close()
+
+    def write(self, data: bytes) -> None:
+        if self.transport is not None and not self.transport.is_closing():
+            self.transport.write(data)
+
+    # ------------------------------------------------------------------ choosing a reader
+
+    def _sniff(self, data: bytes) -> None:
+        first = data[0]
+        if first == 0:
+            self._feed = self._handshake
+        elif first in _JSON_START:
+            self._jsonrpc = True
+            self._codec = JSON
+            self._feed = jsonrpc.LineReader(self._on_line, self.server.max_frame).feed
+        elif self._http_allowed and 0x41 <= first <= 0x5A:
+            self._feed = self._http
+        else:
+            raise ProtocolError(f"unknown protocol: first byte {first:#04x}")
+        self._feed(data)
+
+    def _handshake(self, data: bytes) -> None:
+        self._pending += data
+        if len(self._pending) < wire.HANDSHAKE_SIZE:
+            return
+        head = bytes(self._pending[: wire.HANDSHAKE_SIZE])
+        rest = bytes(self._pending[wire.HANDSHAKE_SIZE :])
+        self._pending.clear()
+        codec_id, _ = wire.decode_handshake(head)
+        codec = codec_by_id(codec_id)
+        if codec is None:
+            raise ProtocolError(f"unknown codec id {codec_id}")
+        self._codec = codec
+        self.write(head)  # the echo tells the client its choice was accepted
+        reader = wire.FrameReader(self._on_frame, self._on_oversize, self.server.max_frame)
+        self._feed = reader.feed
+        if rest:
+            reader.feed(rest)
+
+    def _http(self, data: bytes) -> None:
+        self._pending += data
+        end = self._pending.find(b"\r\n\r\n")
+        size = 4
+        lf = self._pending.find(b"\n\n")  # Go's client ends its CONNECT with a bare "\n\n"
+        if lf >= 0 and (end < 0 or lf < end):
+            end, size = lf, 2
+        if end < 0:
+            if len(self._pending) > _MAX_HTTP_HEAD:
+                raise ProtocolError("HTTP request head too long")
+            return
+        head = bytes(self._pending[:end]).decode("latin-1")
+        rest = bytes(self._pending[end + size :])
+        self._pending.clear()
+        parts = head.split("\r\n" if "\r\n" in head else "\n", 1)[0].split()
+        if len(parts) != 3 or not parts[2].startswith("HTTP/"):
+            raise ProtocolError(f"bad HTTP request line {parts!r}")
+        method, target = parts[0], parts[1]
+        path = target.split("?", 1)[0]
+        if path in (GEE_RPC_PATH, GO_RPC_PATH):
+            if method != "CONNECT":
+                self._http_reply(405, "text/plain; charset=utf-8", b"405 must CONNECT\n")
+                return
+            self.write(_GEE_CONNECTED if path == GEE_RPC_PATH else _GO_CONNECTED)
+            self._http_allowed = False
+            self._feed = self._sniff
+            if rest:
+                self._sniff(rest)
+            return
+        if path == DEBUG_PATH and method in ("GET", "HEAD"):
+            from gee.rpc.debug import render
+
+            page = render(self.server).encode()
+            self._http_reply(200, "text/html; charset=utf-8", page, head_only=method == "HEAD")
+            return
+        self._http_reply(404, "text/plain; charset=utf-8", b"404 page not found\n")
+
+    def _http_reply(self, status: int, ctype: str, body: bytes, head_only: bool = False) -> None:
+        reason = {200: "OK", 404: "Not Found", 405: "Method Not Allowed"}[status]
+        head = (
+            f"HTTP/1.0 {status} {reason}\r\nContent-Type: {ctype}\r\n"
+            f"Content-Length: {len(body)}\r\nConnection: close\r\n\r\n"
+        ).encode()
+        self.write(head if head_only else head + body)
+        self._feed = self._ignore
+        self.close()
+
+    def _ignore(self, data: bytes) -> None:
+        pass
+
+    # ------------------------------------------------------------------ requests
+
+    def _on_frame(self, seq: int, kind: int, deadline_ms: int, name: bytes, body: Any) -> None:
+        if kind != wire.REQUEST:
+            raise ProtocolError(f"client sent a frame of kind {kind}; want requests only")
+        method = self.server.find(name)
+        if isinstance(method, str):
+            self.write(wire.encode_error(seq, method))
+            return
+        try:
+            arg = method.decoders[self._codec.id](body)
+        except msgspec.DecodeError as exc:  # includes ValidationError: names the field
+            method.errors += 1
+            self.write(wire.encode_error(seq, f"rpc: cannot decode {method.name} argument: {exc}"))
+            return
+        self._start(seq, method, arg, deadline_ms / 1000 if deadline_ms else None)
+
+    def _on_oversize(self, seq: int, kind: int, length: int) -> None:
+        limit = self.server.max_frame
+        log.warning("rpc server: %s sent a frame of %d bytes (limit %d)", self.peer, length, limit)
+        if kind == wire.REQUEST:
+            message = f"rpc: request of {length} bytes exceeds the server's limit of {limit}"
+            self.write(wire.encode_error(seq, message))
+
+    def _on_line(self, line: bytes) -> None:
+        try:
+            request = jsonrpc.decode_request(line)
+        except msgspec.DecodeError as exc:
+            raise ProtocolError(f"bad JSON-RPC request: {exc}") from None
+        key = bytes(request.id)
+        method = self.server.find(request.method.encode())
+        if isinstance(method, str):
+            self.write(jsonrpc.encode_error(key, method))
+            return
+        try:
+            (arg,) = method.jsonrpc_params()(request.params)
+        except msgspec.DecodeError as exc:
+            method.errors += 1
+            text = str(exc).replace("`$[0]", "`$")
+            message = f"rpc: cannot decode {method.name} params: {text}"
+            self.write(jsonrpc.encode_error(key, message))
+            return
+        self._start(key, method, arg, None)
+
+    def _start(self, key: Any, method: Method, arg: Any, deadline: float | None) -> None:
+        limit = self.server.handle_timeout
+        if deadline is not None and (limit is None or deadline < limit):
+            limit = deadline
+        task = self._loop.create_task(self._run(key, method, arg, limit))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _run(self, key: Any, method: Method, arg: Any, limit: float | None) -> None:
+        started = time.perf_counter()
+        error: str | None = None
+        body = b""
+        try:
+            if limit is None:
+                result = await self._invoke(method, arg)
+            else:
+                # GeeRPC answered the timeout but left the handler running forever; here the
+                # handler is cancelled (a thread-pool method finishes its thread, unobserved)
+                scope = asyncio.timeout(limit)
+                try:
+                    async with scope:
+                        result = await self._invoke(method, arg)
+                except TimeoutError:
+                    if not scope.expired():
+                        raise  # the handler's own TimeoutError, not ours
+                    error = f"rpc server: request handle timeout: expect within {limit:g}s"
+            if error is None:
+                body = self._codec.encode(result)
+        except asyncio.CancelledError:
+            raise  # the connection is gone or the server is closing: nobody to answer
+        except Exception as exc:
+            error = str(exc) or type(exc).__name__
+        method.calls += 1
+        method.seconds += time.perf_counter() - started
+        if error is not None:
+            method.errors += 1
+            self.write(
+                jsonrpc.encode_error(key, error) if self._jsonrpc else wire.encode_error(key, error)
+            )
+        else:
+            self.write(
+                jsonrpc.encode_result(key, body) if self._jsonrpc else wire.encode_reply(key, body)
+            )
+
+    def _invoke(self, method: Method, arg: Any) -> Awaitable[Any]:
+        if method.is_async:
+            coro: Awaitable[Any] = method.func(arg)
+            return coro
+        return self._loop.run_in_executor(self.server.executor, method.func, arg)
