@@ -10,6 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from gee.web import router as router_module
 from gee.web.errors import BadPathError, RouteConflictError, RouteError, WebError
 from gee.web.router import EMPTY_PARAMS, Router
 
@@ -268,6 +269,31 @@ def test_malformed_escape_is_bad_path(path: str) -> None:
         router.match("GET", path)
 
 
+def test_deep_routes_compile() -> None:
+    deep = "/" + "/".join(f"s{i}/:p{i}" for i in range(32))  # 64 segments, nesting far past 40
+    router: Router[str] = Router()
+    router.add("GET", deep, "deep")
+    router.add("GET", deep.rsplit("/", 1)[0] + "/*rest", "rest")
+    path = "/" + "/".join(f"s{i}/v{i}" for i in range(32))
+    want = {f"p{i}": f"v{i}" for i in range(32)}
+    got = router.match("GET", path)
+    assert got == ("deep", want), f"got {got}; want ('deep', {want})"
+    got = router.match("GET", path + "/x")
+    assert got is not None, "got None; want the catchall"
+    assert got[0] == "rest", f"got {got[0]}; want rest"
+    assert got[1]["rest"] == "v31/x", f"got {got[1]['rest']}; want v31/x"
+    with pytest.raises(RouteError, match="more than 64 segments"):
+        router.add("GET", deep + "/x", "too deep")
+
+
+def test_unknown_method_does_not_match() -> None:
+    router: Router[str] = Router()
+    router.add("GET", "/a", "a")
+    for method in ("POST", "get", "GET "):
+        got = router.match(method, "/a")
+        assert got is None, f"{method!r}: got {got}; want None"
+
+
 def test_escaped_segment_does_not_match_static() -> None:
     router: Router[str] = Router()
     router.add("GET", "/hello", "hello")
@@ -479,6 +505,23 @@ def test_router_agrees_with_brute_force(table: list[tuple[str, str]], extra: lis
             assert got == want, f"{accepted} {method} {path}: got {got}; want {want}"
         allowed = [m for m in METHODS if reference_match(accepted, m, path) is not None]
         assert router.allowed(path) == allowed
+
+
+@settings(max_examples=100, deadline=None)
+@given(table=tables, extra=st.lists(paths, max_size=10))
+def test_split_generated_code_agrees(table: list[tuple[str, str]], extra: list[str]) -> None:
+    """Subtrees nested deeper than _MAX_NESTING move into functions of their own; force that."""
+    saved = router_module._MAX_NESTING
+    router_module._MAX_NESTING = 1
+    try:
+        router, accepted = register(table)
+        for path in probe_paths(accepted, extra):
+            for method in METHODS:
+                got = router.match(method, path)
+                want = reference_match(accepted, method, path)
+                assert got == want, f"{accepted} {method} {path}: got {got}; want {want}"
+    finally:
+        router_module._MAX_NESTING = saved
 
 
 @settings(max_examples=150, deadline=None)

@@ -1,4 +1,4 @@
-"""The router of gee.web: a trie per HTTP method, whose lookup cost depends on the path's depth.
+"""The router of gee.web: a trie per HTTP method compiled to Python; lookups cost the path's depth.
 
 Patterns are ``/``-separated segments of three kinds::
 
@@ -17,7 +17,7 @@ Empty segments are significant: ``/a//b`` does not match ``/a/:x/b``, and a trai
 different path (``/a/`` does not match ``/a``; the app may redirect).
 
 Priority. Per segment, static beats param beats catchall, whatever the registration order; when a
-branch fails deeper down, the walk backtracks and tries the next kind at that segment. Among all
+branch fails deeper down, the lookup backtracks and tries the next kind at that segment. Among all
 the routes that match a path, the winner is the one whose sequence of segment kinds is
 lexicographically best. With ``/hello/b/c`` and ``/hello/:id`` registered: ``/hello/b/c`` goes to
 the static route, ``/hello/b`` to ``:id`` (with ``id="b"``) and ``/hello/21/c`` to nothing.
@@ -26,9 +26,13 @@ Conflicts fail at registration with a message naming both routes: a duplicate (s
 pattern once param names are ignored), two different param (or catchall) names at one position of
 one method's trie, a duplicate route name.
 
-Cost. A fully static path is one dict lookup; otherwise the walk does one dict lookup per segment,
-plus the backtracking, which only happens where a node has both static and wildcard children. The
-number of routes never enters.
+Cost. A path without params is one dict lookup. Otherwise the path is split once and handed to a
+function generated from the method's trie (as Falcon's CompiledRouter does): nested ``if``
+statements, one level per segment, where a static segment is found by a binary search of string
+comparisons among its siblings, a param is a local variable, and backtracking is plain fall-through
+from the static branch to the param branch to the catchall. The work is proportional to the path's
+depth (times log2 of the widest fan-out); the number of routes never enters. The function is
+generated on the first lookup after a change, so registering N routes costs one compilation.
 """
 
 from __future__ import annotations
@@ -53,8 +57,11 @@ _STATIC_SEGMENT = re.compile(r"[A-Za-z0-9\-._~!$&'()*+,;=:@]*")
 _TOKEN = re.compile(r"[A-Za-z0-9!#$%&'*+\-.^_`|~]+")  # an HTTP method (RFC 9110 token)
 _BAD_ESCAPE = re.compile(r"%(?![0-9A-Fa-f]{2})")
 _PARAM_SAFE = "!$&'()*+,;=:@"  # quote() keeps letters, digits and "_.-~" anyway
+_MAX_SEGMENTS = 64  # keeps the code generator's recursion far from Python's limit
+_MAX_NESTING = 40  # deeper subtrees go to functions of their own (the tokenizer stops at 100)
 
-ParamsBuilder = Callable[[list[str]], dict[str, str]]
+_Found = tuple[Any, dict[str, str]]
+_Finder = Callable[[str], _Found | None]
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,36 +77,23 @@ class Route(Generic[T]):
     name: str | None = None
 
 
-class _Leaf(Generic[T]):
-    """What a match finds: the route, and how to pull its params out of the split path."""
-
-    __slots__ = ("build", "route", "value")
-
-    def __init__(self, route: Route[T], build: ParamsBuilder | None) -> None:
-        self.route = route
-        self.value = route.value
-        self.build = build  # None: the route has no params
-
-
 class _Node(Generic[T]):
     """One segment position of a method's trie.
 
     ``static`` maps a segment to its child; ``param`` is the single :param child (one name per
-    position, so that a lookup never has to choose); ``catchall`` is the leaf of a *catchall route
-    ending here; ``leaf`` the route whose pattern ends at this node. ``wild`` says whether a
-    param or catchall exists, i.e. whether a failed static branch needs backtracking here.
+    position, so that a lookup never has to choose between names); ``catchall`` is the *catchall
+    route ending here and ``leaf`` the route whose pattern ends at this node.
     """
 
-    __slots__ = ("catchall", "leaf", "param", "param_name", "param_route", "static", "wild")
+    __slots__ = ("catchall", "leaf", "param", "param_name", "param_route", "static")
 
     def __init__(self) -> None:
         self.static: dict[str, _Node[T]] = {}
         self.param: _Node[T] | None = None
-        self.param_name = ""
+        self.param_name = ""  # the param's segment, ":id"
         self.param_route: Route[T] | None = None  # the first route through `param`, for messages
-        self.catchall: _Leaf[T] | None = None
-        self.leaf: _Leaf[T] | None = None
-        self.wild = False
+        self.catchall: Route[T] | None = None
+        self.leaf: Route[T] | None = None
 
 
 def _describe(route: Route[Any]) -> str:
@@ -111,6 +105,8 @@ def _parse(pattern: str) -> list[str]:
     if not pattern.startswith("/"):
         raise RouteError(f"route pattern {pattern!r} must start with '/'")
     segments = pattern[1:].split("/")
+    if len(segments) > _MAX_SEGMENTS:
+        raise RouteError(f"route pattern {pattern!r} has more than {_MAX_SEGMENTS} segments")
     last = len(segments) - 1
     names: set[str] = set()
     for i, segment in enumerate(segments):
@@ -138,25 +134,6 @@ def _parse(pattern: str) -> list[str]:
     return segments
 
 
-def _params_builder(segments: list[str]) -> ParamsBuilder | None:
-    """Compile a function that builds the params dict from the request's split path.
-
-    Request segment ``i + 1`` (the split path starts with "") lines up with pattern segment ``i``,
-    so each param's index is known at registration; a generated dict display is the cheapest way
-    to build the dict on every request.
-    """
-    items = []
-    for i, segment in enumerate(segments):
-        if segment[:1] == ":":
-            items.append(f"{segment[1:]!r}: s[{i + 1}]")
-        elif segment[:1] == "*":
-            items.append(f"{segment[1:]!r}: '/'.join(s[{i + 1}:])")
-    if not items:
-        return None
-    build: ParamsBuilder = eval(f"lambda s: {{{', '.join(items)}}}")
-    return build
-
-
 def _decode(value: str) -> str:
     """Percent-decode a param value; a malformed escape or non-UTF-8 bytes are a BadPathError."""
     if _BAD_ESCAPE.search(value):
@@ -167,53 +144,134 @@ def _decode(value: str) -> str:
         raise BadPathError(f"path segment {value!r} does not decode as UTF-8") from None
 
 
-def _walk(node: _Node[T], segs: list[str], i: int, n: int) -> _Leaf[T] | None:
-    """Find the best leaf for ``segs[i:]`` below ``node``: static, then param, then catchall.
+class _Compiler:
+    """Generates the finder of one method: ``find(path) -> (value, raw params) | None``.
 
-    The loop follows the single possible branch without recursing; it recurses only at nodes
-    with a wildcard child, where a failed static branch must fall back to the param, and a failed
-    param branch to the catchall.
+    The generated code for a node whose children consume ``segs[i]`` reads::
+
+        if n == i: return <its leaf>              # the path ends here
+        if n > i:
+            s<i> = segs[i]
+            if s<i> < 'm': ... elif s<i> == 'a': <child 'a' at i+1> ...   # static children
+            if s<i>: <the param child at i+1>     # reached only when no static branch returned
+            if n > i + 1 or s<i>: return <catchall>
+
+    A branch that finds nothing falls through to the next kind: that is the backtracking. Params
+    are local variables ``s<i>``, collected into a dict display only by the ``return`` of a leaf.
     """
-    while i < n:
-        seg = segs[i]
-        child = node.static.get(seg)
-        if not node.wild:
-            if child is None:
-                return None
-            node = child
-            i += 1
-            continue
-        if child is not None:
-            found = _walk(child, segs, i + 1, n)
-            if found is not None:
-                return found
-        param = node.param
-        if seg and param is not None:
-            if node.catchall is None:
-                node = param
-                i += 1
-                continue
-            found = _walk(param, segs, i + 1, n)
-            if found is not None:
-                return found
-        # the catchall wants at least one character: not just the "" after a trailing slash
-        if i < n - 1 or seg:
-            return node.catchall
-        return None
-    return node.leaf
+
+    def __init__(self, static: dict[str, _Found]) -> None:
+        self.namespace: dict[str, Any] = {"S": static}
+        self.functions: list[list[str]] = []
+
+    def compile(self, root: _Node[Any], method: str) -> _Finder:
+        lines = [
+            "def find(path):",
+            " hit = S.get(path)",
+            " if hit is not None: return hit",
+            " segs = path.split('/')",
+            " if segs[0]: return None",
+            " n = len(segs)",
+        ]
+        self.functions.append(lines)
+        self.node(root, 1, [], lines, 1)
+        lines.append(" return None")
+        source = "\n".join("\n".join(function) for function in self.functions)
+        exec(compile(source, f"<gee.web.router {method}>", "exec"), self.namespace)
+        find: _Finder = self.namespace["find"]
+        return find
+
+    def node(
+        self,
+        node: _Node[Any],
+        i: int,
+        params: list[tuple[str, str]],
+        out: list[str],
+        depth: int,
+    ) -> None:
+        """Emit the code of ``node``, whose children consume ``segs[i]``; ``params`` pairs each
+        param name above it with the expression of its value."""
+        pad = " " * depth
+        if node.leaf is not None:
+            out.append(f"{pad}if n == {i}: return {self.result(node.leaf, params)}")
+        if not (node.static or node.param or node.catchall):
+            return
+        if depth > _MAX_NESTING:
+            # Locals do not cross into the new function: it reads earlier params from segs.
+            name = f"f{len(self.functions)}"
+            lines = [f"def {name}(segs, n):"]
+            self.functions.append(lines)
+            moved = [(key, re.sub(r"^s(\d+)$", r"segs[\1]", value)) for key, value in params]
+            self.children(node, i, moved, lines, 1)
+            lines.append(" return None")
+            out.append(f"{pad}found = {name}(segs, n)")
+            out.append(f"{pad}if found is not None: return found")
+        else:
+            self.children(node, i, params, out, depth)
+
+    def children(
+        self, node: _Node[Any], i: int, params: list[tuple[str, str]], out: list[str], depth: int
+    ) -> None:
+        pad = " " * depth
+        out.append(f"{pad}if n > {i}:")
+        out.append(f"{pad} s{i} = segs[{i}]")
+        if node.static:
+            self.dispatch(node, sorted(node.static), i, params, out, depth + 1)
+        if node.param is not None:
+            out.append(f"{pad} if s{i}:")
+            here = [*params, (node.param_name[1:], f"s{i}")]
+            self.node(node.param, i + 1, here, out, depth + 2)
+        if node.catchall is not None:
+            rest = [*params, (node.catchall.pattern.rsplit("*", 1)[1], f"'/'.join(segs[{i}:])")]
+            out.append(f"{pad} if n > {i + 1} or s{i}: return {self.result(node.catchall, rest)}")
+
+    def dispatch(
+        self,
+        node: _Node[Any],
+        keys: list[str],
+        i: int,
+        params: list[tuple[str, str]],
+        out: list[str],
+        depth: int,
+    ) -> None:
+        """Emit a binary search over the sorted static ``keys``: log2 comparisons, not len."""
+        pad = " " * depth
+        if len(keys) <= 3:
+            for k, key in enumerate(keys):
+                out.append(f"{pad}{'elif' if k else 'if'} s{i} == {key!r}:")
+                self.node(node.static[key], i + 1, params, out, depth + 1)
+            return
+        middle = len(keys) // 2
+        out.append(f"{pad}if s{i} < {keys[middle]!r}:")
+        self.dispatch(node, keys[:middle], i, params, out, depth + 1)
+        out.append(f"{pad}else:")
+        self.dispatch(node, keys[middle:], i, params, out, depth + 1)
+
+    def result(self, route: Route[Any], params: list[tuple[str, str]]) -> str:
+        """The expression a leaf returns; a param-free one is a shared constant tuple."""
+        name = f"r{len(self.namespace)}"
+        if not params:
+            self.namespace[name] = (route.value, EMPTY_PARAMS)
+            return name
+        self.namespace[name] = route.value
+        items = ", ".join(f"{key!r}: {value}" for key, value in params)
+        return f"({name}, {{{items}}})"
 
 
 class Router(Generic[T]):
     """Maps (method, path) to the value of the best matching route, and builds named routes' URLs.
 
-    Not thread-safe for ``add``; register every route before serving, then ``match`` is read-only.
+    Register every route before serving: ``add`` is not thread-safe. ``match`` only reads, except
+    that the first lookup after an ``add`` regenerates the method's finder (two threads doing so
+    at once build equal finders, and the assignment is atomic).
     """
 
-    __slots__ = ("_by_name", "_roots", "_routes", "_static")
+    __slots__ = ("_by_name", "_finders", "_roots", "_routes", "_static")
 
     def __init__(self) -> None:
         self._roots: dict[str, _Node[T]] = {}
-        self._static: dict[str, dict[str, _Leaf[T]]] = {}  # method -> param-free path -> leaf
+        self._static: dict[str, dict[str, _Found]] = {}  # method -> param-free path -> result
+        self._finders: dict[str, _Finder] = {}  # method -> generated finder; absent: stale
         self._routes: list[Route[T]] = []
         self._by_name: dict[str, tuple[Route[T], list[str]]] = {}
 
@@ -239,10 +297,8 @@ class Router(Generic[T]):
             )
         # Conflicts can only occur along nodes that already exist, so raising before the first
         # node is created leaves the trie untouched.
-        root = self._roots.get(method)
-        if root is None:
-            root = self._roots[method] = _Node()
-        node = root
+        node = self._roots.get(method) or _Node()
+        root = node
         for segment in segments:
             kind = segment[:1]
             if kind == ":":
@@ -250,16 +306,21 @@ class Router(Generic[T]):
                     node.param = _Node()
                     node.param_name = segment
                     node.param_route = route
-                    node.wild = True
                 elif node.param_name != segment:
-                    raise self._conflict(route, node.param_route, "param", node.param_name)
+                    existing = node.param_route
+                    assert existing is not None
+                    raise RouteConflictError(
+                        f"route {_describe(route)} conflicts with {_describe(existing)}: a param"
+                        f" position has one name per method ({node.param_name!r} here); rename it"
+                    )
                 node = node.param
             elif kind == "*":
                 if node.catchall is not None:
-                    existing = node.catchall.route
-                    raise self._conflict(route, existing, "catchall", existing.pattern)
-                node.catchall = _Leaf(route, _params_builder(segments))
-                node.wild = True
+                    raise RouteConflictError(
+                        f"route {_describe(route)} conflicts with {_describe(node.catchall)}:"
+                        f" one catchall per position and method"
+                    )
+                node.catchall = route
                 break
             else:
                 child = node.static.get(segment)
@@ -268,47 +329,26 @@ class Router(Generic[T]):
                 node = child
         else:
             if node.leaf is not None:
-                existing = node.leaf.route
                 raise RouteConflictError(
-                    f"route {_describe(route)} duplicates {_describe(existing)}"
+                    f"route {_describe(route)} duplicates {_describe(node.leaf)}"
                 )
-            node.leaf = _Leaf(route, _params_builder(segments))
-            if node.leaf.build is None:
-                self._static.setdefault(method, {})[pattern] = node.leaf
+            node.leaf = route
+            if not any(segment[:1] == ":" for segment in segments):
+                self._static.setdefault(method, {})[pattern] = (value, EMPTY_PARAMS)
+        self._roots[method] = root
+        self._finders.pop(method, None)
         self._routes.append(route)
         if name is not None:
             self._by_name[name] = (route, segments)
         return route
 
-    @staticmethod
-    def _conflict(
-        route: Route[T], existing: Route[T] | None, kind: str, existing_segment: str
-    ) -> RouteConflictError:
-        assert existing is not None
-        if kind == "catchall":
-            return RouteConflictError(
-                f"route {_describe(route)} conflicts with {_describe(existing)}:"
-                f" only one catchall per position and method"
-            )
-        return RouteConflictError(
-            f"route {_describe(route)} conflicts with {_describe(existing)}: the param at one"
-            f" position must have one name ({existing_segment!r} already); rename it"
-        )
-
-    def _lookup(self, method: str, path: str) -> tuple[_Leaf[T], list[str] | None] | None:
-        static = self._static.get(method)
-        if static is not None:
-            leaf = static.get(path)
-            if leaf is not None:
-                return leaf, None
-        root = self._roots.get(method)
-        if root is None or path[:1] != "/":
-            return None
-        segs = path.split("/")
-        found = _walk(root, segs, 1, len(segs))
-        if found is None:
-            return None
-        return found, segs
+    def _finder(self, method: str) -> _Finder | None:
+        """The method's finder, generated if stale; None if the method has no routes."""
+        find = self._finders.get(method)
+        if find is None and method in self._roots:
+            compiler = _Compiler(self._static.setdefault(method, {}))
+            find = self._finders[method] = compiler.compile(self._roots[method], method)
+        return find
 
     def match(self, method: str, path: str) -> tuple[T, dict[str, str]] | None:
         """Return the value and the percent-decoded params of the route for ``method`` and the raw
@@ -317,20 +357,25 @@ class Router(Generic[T]):
         A route without params gets the shared EMPTY_PARAMS. A malformed percent-escape (or a
         non-UTF-8 one) in a param raises BadPathError.
         """
-        found = self._lookup(method, path)
-        if found is None:
-            return None
-        leaf, segs = found
-        if leaf.build is None or segs is None:
-            return leaf.value, EMPTY_PARAMS
-        params = leaf.build(segs)
-        if "%" in path:
-            params = {key: _decode(value) for key, value in params.items()}
-        return leaf.value, params
+        try:
+            find = self._finders[method]
+        except KeyError:  # stale, or no routes for the method; a dict lookup is cheaper than .get
+            found_finder = self._finder(method)
+            if found_finder is None:
+                return None
+            find = found_finder
+        found = find(path)
+        if found is None or "%" not in path:
+            return found
+        return found[0], {key: _decode(value) for key, value in found[1].items()}
 
     def allowed(self, path: str) -> list[str]:
         """The sorted methods under which ``path`` matches a route (for a 405's Allow header)."""
-        return sorted(method for method in self._roots if self._lookup(method, path) is not None)
+        return [
+            method
+            for method in sorted(self._roots)
+            if (find := self._finder(method)) is not None and find(path) is not None
+        ]
 
     def url_for(self, name: str, **params: object) -> str:
         """Build the path of the route named ``name``, percent-encoding the params' ``str()``.
