@@ -27,6 +27,7 @@ from urllib.parse import quote
 from gee.web import chain
 from gee.web.context import FORM_KEY, Context
 from gee.web.errors import BadPathError, ClientDisconnectedError, HTTPError, RouteError
+from gee.web.response import TEXT
 from gee.web.router import Router
 from gee.web.templating import Templates
 from gee.web.types import Handler, Hook, Receive, Scope, Send, Step, WebSocketHandler
@@ -358,7 +359,11 @@ class Gee(RouterGroup):
             if direct is not None:
                 result = await direct(c)
                 if result is not None:
-                    c.render(result)
+                    if type(result) is str:  # the commonest return value, without a call
+                        c._body = result.encode()
+                        c._content_type = TEXT
+                    else:
+                        c.render(result)
             else:
                 await c.next()
         except HTTPError as exc:
