@@ -1,0 +1,199 @@
+"""Helpers shared by the command modules: argument parsing and typed lookups, Redis-exact.
+
+Redis's number parsing is stricter than Python's (no ``+``, no spaces, no ``_``, no leading
+zeros), and its error texts differ per caller; these helpers keep both in one place.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections import deque
+from typing import TYPE_CHECKING, Any
+
+from gee.kv.errors import CommandError
+from gee.kv.resp import format_double
+from gee.kv.zset import ZSet
+
+if TYPE_CHECKING:
+    from gee.kv.server import Client
+
+WRONGTYPE = "WRONGTYPE Operation against a key holding the wrong kind of value"
+NOT_INTEGER = "ERR value is not an integer or out of range"
+NOT_FLOAT = "ERR value is not a valid float"
+SYNTAX = "ERR syntax error"
+INT64_MAX = (1 << 63) - 1
+INT64_MIN = -(1 << 63)
+LONG_MAX = INT64_MAX
+
+_FLOAT_RE = re.compile(rb"[+-]?(?:inf(?:inity)?|nan|(?:\d+\.?\d*|\.\d+)(?:e[+-]?\d+)?)", re.I)
+
+
+def parse_int_or_none(raw: bytes) -> int | None:
+    """Parse a signed 64-bit integer exactly as Redis's ``string2ll``; None when invalid."""
+    if not raw or len(raw) > 20:
+        return None
+    body = raw[1:] if raw[0] == 45 else raw
+    if not body.isdigit() or (body[0] == 48 and (len(body) > 1 or raw[0] == 45)):
+        return None
+    value = int(raw)
+    if value > INT64_MAX or value < INT64_MIN:
+        return None
+    return value
+
+
+def parse_int(raw: bytes, message: str = NOT_INTEGER) -> int:
+    """Parse an integer argument or raise Redis's error for it."""
+    value = parse_int_or_none(raw)
+    if value is None:
+        raise CommandError(message)
+    return value
+
+
+def parse_float_or_none(raw: bytes) -> float | None:
+    """Parse a double as Redis's ``string2d`` (strtod, no spaces, no NaN); None if invalid."""
+    if not raw or _FLOAT_RE.fullmatch(raw) is None:
+        return None
+    value = float(raw)
+    if math.isnan(value):
+        return None
+    return value
+
+
+def parse_float(raw: bytes, message: str = NOT_FLOAT) -> float:
+    """Parse a double argument or raise ``message``."""
+    value = parse_float_or_none(raw)
+    if value is None:
+        raise CommandError(message)
+    return value
+
+
+def parse_timeout(raw: bytes) -> float:
+    """Parse a blocking command's timeout in (fractional) seconds, as Redis 7.0 does."""
+    value = parse_float_or_none(raw)
+    if value is None or math.isinf(value):
+        raise CommandError("ERR timeout is not a float or out of range")
+    if value < 0:
+        raise CommandError("ERR timeout is negative")
+    return value
+
+
+def get_typed(client: Client, key: bytes, kind: type) -> Any:
+    """Return the value at ``key`` if it has type ``kind``, None if missing, else WRONGTYPE."""
+    value = client.db.get(key)
+    if value is not None and value.__class__ is not kind:
+        raise CommandError(WRONGTYPE)
+    return value
+
+
+def map_header(client: Client, pairs: int) -> bytes:
+    """The header of a map reply: ``%N`` in RESP3, a flat ``*2N`` array in RESP2."""
+    return b"%%%d\r\n" % pairs if client.protocol == 3 else b"*%d\r\n" % (pairs * 2)
+
+
+def set_header(client: Client, n: int) -> bytes:
+    """The header of a set reply: ``~N`` in RESP3, ``*N`` in RESP2."""
+    return b"~%d\r\n" % n if client.protocol == 3 else b"*%d\r\n" % n
+
+
+def double(client: Client, value: float) -> bytes:
+    """A double reply: ``,x`` in RESP3, a bulk string in RESP2."""
+    text = format_double(value)
+    if client.protocol == 3:
+        return b",%s\r\n" % text
+    return b"$%d\r\n%s\r\n" % (len(text), text)
+
+
+def type_name(value: Any) -> bytes:
+    """Redis's TYPE name for a stored value."""
+    cls = value.__class__
+    if cls is bytes:
+        return b"string"
+    if cls is deque:
+        return b"list"
+    if cls is dict:
+        return b"hash"
+    if cls is set:
+        return b"set"
+    if cls is ZSet:
+        return b"zset"
+    raise TypeError(cls)  # pragma: no cover
+
+
+def glob_match(pattern: bytes, text: bytes, nocase: bool = False) -> bool:
+    """Redis's ``stringmatchlen``: ``*``, ``?``, ``[...]`` with ranges and ``^``, ``\\`` escapes."""
+    return _match(pattern, 0, text, 0, nocase)
+
+
+def _match(p: bytes, pi: int, s: bytes, si: int, nocase: bool) -> bool:
+    plen, slen = len(p), len(s)
+    while pi < plen and si <= slen:
+        c = p[pi]
+        if c == 42:  # *
+            while pi + 1 < plen and p[pi + 1] == 42:
+                pi += 1
+            if pi + 1 == plen:
+                return True
+            return any(_match(p, pi + 1, s, start, nocase) for start in range(si, slen + 1))
+        if si >= slen:
+            return False
+        ch = s[si]
+        if c == 63:  # ?
+            pass
+        elif c == 91:  # [
+            pi += 1
+            negate = pi < plen and p[pi] == 94
+            if negate:
+                pi += 1
+            matched = False
+            while pi < plen and p[pi] != 93:
+                if p[pi] == 92 and pi + 1 < plen:
+                    pi += 1
+                    if p[pi] == ch:
+                        matched = True
+                elif pi + 2 < plen and p[pi + 1] == 45:
+                    lo, hi = p[pi], p[pi + 2]
+                    if lo > hi:
+                        lo, hi = hi, lo
+                    pi += 2
+                    a = ch
+                    if nocase:
+                        lo, hi, a = _lower(lo), _lower(hi), _lower(a)
+                    if lo <= a <= hi:
+                        matched = True
+                else:
+                    if (_lower(p[pi]) == _lower(ch)) if nocase else p[pi] == ch:
+                        matched = True
+                pi += 1
+            if pi >= plen:
+                pi = plen - 1
+            if negate:
+                matched = not matched
+            if not matched:
+                return False
+        else:
+            if c == 92 and pi + 1 < plen:
+                pi += 1
+                c = p[pi]
+            if (_lower(c) != _lower(ch)) if nocase else c != ch:
+                return False
+        pi += 1
+        si += 1
+        if si == slen:
+            while pi < plen and p[pi] == 42:
+                pi += 1
+            return pi == plen
+    return pi == plen and si == slen
+
+
+def _lower(c: int) -> int:
+    return c + 32 if 65 <= c <= 90 else c
+
+
+def matcher(pattern: bytes | None) -> Any:
+    """A fast predicate for MATCH patterns: None for ``*``, else a callable."""
+    if pattern is None or pattern == b"*":
+        return None
+    if not any(ch in pattern for ch in b"*?[\\"):
+        return pattern.__eq__
+    return lambda text: glob_match(pattern, text)

@@ -1,0 +1,717 @@
+"""Connection and server commands: PING, HELLO, AUTH, SELECT, INFO, CONFIG, CLIENT, COMMAND..."""
+
+from __future__ import annotations
+
+import os
+import platform
+import resource
+import secrets
+import sys
+import time
+from typing import TYPE_CHECKING
+
+from gee.kv.commands import COMMANDS, command, container
+from gee.kv.commands._meta import DOCS, INFO
+from gee.kv.commands.common import NOT_INTEGER, SYNTAX, map_header, parse_float, parse_int
+from gee.kv.errors import CommandError, ConfigError
+from gee.kv.resp import OK, PONG, bulk, integer, resp3_to_resp2
+
+if TYPE_CHECKING:
+    from gee.kv.server import Client
+
+REDIS_VERSION = b"7.0.15"
+RUN_ID = secrets.token_hex(20)
+
+
+@command("ping")
+def ping(c: Client, args: list[bytes]) -> None:
+    if c.protocol == 2 and (c.channels or c.patterns):
+        payload = args[1] if len(args) > 1 else b""
+        c.out += b"*2\r\n$4\r\npong\r\n" + bulk(payload)
+    elif len(args) > 1:
+        c.out += bulk(args[1])
+    else:
+        c.out += PONG
+
+
+@command("echo")
+def echo(c: Client, args: list[bytes]) -> None:
+    c.out += bulk(args[1])
+
+
+@command("quit")
+def quit_(c: Client, args: list[bytes]) -> None:
+    c.out += OK
+    c.close()
+
+
+@command("reset")
+def reset(c: Client, args: list[bytes]) -> None:
+    from gee.kv.commands.pubsub import unsubscribe_all
+
+    c.multi = None
+    c.multi_error = False
+    c.unwatch()
+    unsubscribe_all(c, notify=False)
+    c.db = c.keyspace.dbs[0]
+    c.name = b""
+    c.no_evict = False
+    c.authenticated = not c.server.config.requirepass
+    c.set_protocol(2)
+    c.out += b"+RESET\r\n"
+
+
+def _check_password(c: Client, user: bytes, password: bytes) -> None:
+    required = c.server.config.requirepass
+    if user != b"default" or (required and password != required.encode()):
+        raise CommandError("WRONGPASS invalid username-password pair or user is disabled.")
+    c.authenticated = True
+    c.update_special()
+
+
+@command("auth")
+def auth(c: Client, args: list[bytes]) -> None:
+    if len(args) > 3:
+        raise CommandError(SYNTAX)
+    if len(args) == 2:
+        if not c.server.config.requirepass:
+            raise CommandError(
+                "ERR AUTH <password> called without any password configured for the default "
+                "user. Are you sure your configuration is correct?"
+            )
+        _check_password(c, b"default", args[1])
+    else:
+        _check_password(c, args[1], args[2])
+    c.out += OK
+
+
+@command("hello")
+def hello(c: Client, args: list[bytes]) -> None:
+    version = c.protocol
+    i = 1
+    if len(args) > 1:
+        try:
+            version = parse_int(args[1])
+        except CommandError:
+            raise CommandError("ERR Protocol version is not an integer or out of range") from None
+        if version not in (2, 3):
+            raise CommandError("NOPROTO unsupported protocol version")
+        i = 2
+    name = None
+    while i < len(args):
+        option = args[i].lower()
+        left = len(args) - i - 1
+        if option == b"auth" and left >= 2:
+            _check_password(c, args[i + 1], args[i + 2])
+            i += 3
+        elif option == b"setname" and left >= 1:
+            name = _valid_name(args[i + 1])
+            i += 2
+        else:
+            raise CommandError(b"ERR Syntax error in HELLO option '%s'" % args[i])
+    if not c.authenticated:
+        raise CommandError(
+            "NOAUTH HELLO must be called with the client already authenticated, otherwise the "
+            "HELLO <proto> AUTH <user> <pass> option can be used to authenticate the client and "
+            "select the RESP protocol version at the same time"
+        )
+    if name is not None:
+        c.name = name
+    c.set_protocol(version)
+    c.out += map_header(c, 7)
+    c.out += b"$6\r\nserver\r\n$5\r\nredis\r\n$7\r\nversion\r\n" + bulk(REDIS_VERSION)
+    c.out += b"$5\r\nproto\r\n" + integer(version) + b"$2\r\nid\r\n" + integer(c.id)
+    c.out += b"$4\r\nmode\r\n$10\r\nstandalone\r\n$4\r\nrole\r\n$6\r\nmaster\r\n"
+    c.out += b"$7\r\nmodules\r\n*0\r\n"
+
+
+@command("select")
+def select(c: Client, args: list[bytes]) -> None:
+    index = parse_int(args[1])
+    if not 0 <= index < len(c.keyspace.dbs):
+        raise CommandError("ERR DB index is out of range")
+    c.db = c.keyspace.dbs[index]
+    c.out += OK
+
+
+@command("swapdb")
+def swapdb(c: Client, args: list[bytes]) -> None:
+    try:
+        a = parse_int(args[1])
+    except CommandError:
+        raise CommandError("ERR invalid first DB index") from None
+    try:
+        b = parse_int(args[2])
+    except CommandError:
+        raise CommandError("ERR invalid second DB index") from None
+    n = len(c.keyspace.dbs)
+    if not (0 <= a < n and 0 <= b < n):
+        raise CommandError("ERR DB index is out of range")
+    if a != b:
+        c.keyspace.swap(a, b)
+        c.keyspace.dirty += 1
+    c.out += OK
+
+
+@command("dbsize")
+def dbsize(c: Client, args: list[bytes]) -> None:
+    c.out += integer(len(c.db.data))
+
+
+def _flush_option(args: list[bytes]) -> None:
+    if len(args) > 2 or (len(args) == 2 and args[1].lower() not in (b"async", b"sync")):
+        raise CommandError(SYNTAX)
+
+
+@command("flushdb")
+def flushdb(c: Client, args: list[bytes]) -> None:
+    _flush_option(args)
+    c.db.touch_all_watched()
+    c.keyspace.dirty += c.db.clear()
+    c.out += OK
+
+
+@command("flushall")
+def flushall(c: Client, args: list[bytes]) -> None:
+    _flush_option(args)
+    for db in c.keyspace.dbs:
+        db.touch_all_watched()
+        c.keyspace.dirty += db.clear()
+    c.keyspace.dirty += 1
+    c.out += OK
+
+
+@command("time")
+def time_(c: Client, args: list[bytes]) -> None:
+    now = time.time()
+    seconds = int(now)
+    c.out += b"*2\r\n" + bulk(b"%d" % seconds) + bulk(b"%d" % int((now - seconds) * 1e6))
+
+
+@command("lastsave")
+def lastsave(c: Client, args: list[bytes]) -> None:
+    c.out += integer(c.server.lastsave)
+
+
+@command("shutdown")
+def shutdown(c: Client, args: list[bytes]) -> None:
+    for arg in args[1:]:
+        if arg.lower() not in (b"nosave", b"save", b"now", b"force", b"abort"):
+            raise CommandError(SYNTAX)
+    if any(arg.lower() == b"abort" for arg in args[1:]):
+        raise CommandError("ERR No shutdown in progress.")
+    c.server.log("User requested shutdown...", "#")
+    c.server.stop()
+
+
+# -- INFO -----------------------------------------------------------------------------------
+
+
+def _info_sections(c: Client) -> dict[str, list[tuple[str, object]]]:
+    server = c.server
+    now = time.time()
+    uptime = int(now - server.start_time)
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    rss = usage.ru_maxrss * 1024
+    keyspace = c.keyspace
+    return {
+        "server": [
+            ("redis_version", REDIS_VERSION.decode()),
+            ("redis_git_sha1", "00000000"),
+            ("redis_git_dirty", 0),
+            ("redis_build_id", "gee"),
+            ("redis_mode", "standalone"),
+            ("os", f"{platform.system()} {platform.release()} {platform.machine()}"),
+            ("arch_bits", 64 if sys.maxsize > 2**32 else 32),
+            ("monotonic_clock", "POSIX clock_gettime"),
+            ("multiplexing_api", "epoll"),
+            ("gcc_version", "0.0.0"),
+            ("process_id", os.getpid()),
+            ("process_supervised", "no"),
+            ("run_id", RUN_ID),
+            ("tcp_port", server.port),
+            ("server_time_usec", int(now * 1e6)),
+            ("uptime_in_seconds", uptime),
+            ("uptime_in_days", uptime // 86400),
+            ("hz", server.config.hz),
+            ("configured_hz", server.config.hz),
+            ("lru_clock", int(now) & ((1 << 24) - 1)),
+            ("executable", sys.argv[0] if sys.argv else ""),
+            ("config_file", ""),
+            ("io_threads_active", 0),
+        ],
+        "clients": [
+            ("connected_clients", len(server.clients)),
+            ("cluster_connections", 0),
+            ("maxclients", server.config.maxclients),
+            ("client_recent_max_input_buffer", 0),
+            ("client_recent_max_output_buffer", 0),
+            ("blocked_clients", server.blocked_clients),
+            ("tracking_clients", 0),
+            ("clients_in_timeout_table", server.blocked_clients),
+        ],
+        "memory": [
+            ("used_memory", rss),
+            ("used_memory_human", _human(rss)),
+            ("used_memory_rss", rss),
+            ("used_memory_rss_human", _human(rss)),
+            ("used_memory_peak", rss),
+            ("used_memory_peak_human", _human(rss)),
+            ("maxmemory", server.config.values["maxmemory"]),
+            ("maxmemory_human", _human(int(server.config.values["maxmemory"]))),
+            ("maxmemory_policy", server.config.values["maxmemory-policy"]),
+            ("mem_allocator", "pymalloc"),
+        ],
+        "persistence": [
+            ("loading", 0),
+            ("async_loading", 0),
+            ("current_cow_peak", 0),
+            ("rdb_changes_since_last_save", keyspace.dirty),
+            ("rdb_bgsave_in_progress", 0),
+            ("rdb_last_save_time", server.lastsave),
+            ("rdb_last_bgsave_status", "ok"),
+            ("aof_enabled", 0),
+            ("aof_rewrite_in_progress", 0),
+            ("aof_rewrite_scheduled", 0),
+            ("aof_last_write_status", "ok"),
+        ],
+        "stats": [
+            ("total_connections_received", server.total_connections),
+            ("total_commands_processed", server.commands_processed),
+            ("instantaneous_ops_per_sec", 0),
+            ("rejected_connections", server.rejected_connections),
+            ("expired_keys", keyspace.expired_keys),
+            ("evicted_keys", 0),
+            ("keyspace_hits", 0),
+            ("keyspace_misses", 0),
+            ("pubsub_channels", len(server.channels)),
+            ("pubsub_patterns", len(server.patterns)),
+            ("total_blocking_keys", sum(len(db.blocked) for db in keyspace.dbs)),
+        ],
+        "replication": [
+            ("role", "master"),
+            ("connected_slaves", 0),
+            ("master_failover_state", "no-failover"),
+            ("master_replid", RUN_ID),
+            ("master_repl_offset", 0),
+            ("repl_backlog_active", 0),
+        ],
+        "cpu": [
+            ("used_cpu_sys", f"{usage.ru_stime:.6f}"),
+            ("used_cpu_user", f"{usage.ru_utime:.6f}"),
+            ("used_cpu_sys_children", f"{children.ru_stime:.6f}"),
+            ("used_cpu_user_children", f"{children.ru_utime:.6f}"),
+        ],
+        "modules": [],
+        "errorstats": [],
+        "cluster": [("cluster_enabled", 0)],
+        "keyspace": [
+            (
+                f"db{db.index}",
+                f"keys={len(db.data)},expires={len(db.expires)},avg_ttl=0",
+            )
+            for db in keyspace.dbs
+            if db.data
+        ],
+    }
+
+
+def _human(n: int) -> str:
+    for unit in ("B", "K", "M", "G"):
+        if n < 1024 or unit == "G":
+            return f"{n}{unit}" if unit == "B" else f"{n:.2f}{unit}"
+        n /= 1024  # type: ignore[assignment]
+    return str(n)  # pragma: no cover
+
+
+_DEFAULT_SECTIONS = [
+    "server",
+    "clients",
+    "memory",
+    "persistence",
+    "stats",
+    "replication",
+    "cpu",
+    "modules",
+    "errorstats",
+    "cluster",
+    "keyspace",
+]
+
+
+@command("info")
+def info(c: Client, args: list[bytes]) -> None:
+    sections = _info_sections(c)
+    wanted = [a.decode(errors="replace").lower() for a in args[1:]] or ["default"]
+    names: list[str] = []
+    for want in wanted:
+        if want in ("all", "everything", "default"):
+            names += _DEFAULT_SECTIONS
+        elif want in sections:
+            names.append(want)
+    lines: list[str] = []
+    for name in dict.fromkeys(names):
+        if lines:
+            lines.append("")
+        lines.append(f"# {name.capitalize() if name != 'cpu' else 'CPU'}")
+        lines += [f"{k}:{v}" for k, v in sections[name]]
+    text = "\r\n".join(lines).encode() + (b"\r\n" if lines else b"")
+    if c.protocol == 3:
+        c.out += b"=%d\r\ntxt:%s\r\n" % (len(text) + 4, text)
+    else:
+        c.out += bulk(text)
+
+
+# -- CONFIG ---------------------------------------------------------------------------------
+
+container("config")
+
+
+@command("config|get")
+def config_get(c: Client, args: list[bytes]) -> None:
+    pairs = c.server.config.get(a.decode(errors="replace") for a in args[2:])
+    c.out += map_header(c, len(pairs))
+    for name, value in pairs:
+        c.out += bulk(name.encode()) + bulk(value.encode())
+
+
+@command("config|set")
+def config_set(c: Client, args: list[bytes]) -> None:
+    if len(args) % 2:
+        raise CommandError("ERR wrong number of arguments for 'config|set' command")
+    config = c.server.config
+    pairs: dict[str, str] = {}
+    for i in range(2, len(args), 2):
+        name = args[i].decode(errors="replace").lower()
+        if not config.is_mutable(name):
+            if name in config.values:
+                raise CommandError(
+                    f"ERR CONFIG SET failed (possibly related to argument '{name}') - "
+                    "can't set immutable config"
+                )
+            raise CommandError(
+                f"ERR Unknown option or number of arguments for CONFIG SET - '{name}'"
+            )
+        if name in pairs:
+            raise CommandError(
+                f"ERR CONFIG SET failed (possibly related to argument '{name}') - "
+                "duplicate parameter"
+            )
+        pairs[name] = args[i + 1].decode(errors="replace")
+    backup = dict(config.values)
+    for name, value in pairs.items():
+        try:
+            config.set(name, value)
+        except ConfigError as exc:
+            config.values = backup
+            raise CommandError(
+                f"ERR CONFIG SET failed (possibly related to argument '{name}') - {exc}"
+            ) from None
+    c.server.pubsub_hard_limit = config.pubsub_limits()[0]
+    c.out += OK
+
+
+@command("config|resetstat")
+def config_resetstat(c: Client, args: list[bytes]) -> None:
+    server = c.server
+    server.commands_processed = 0
+    server.total_connections = 0
+    server.rejected_connections = 0
+    server.pubsub_messages = 0
+    c.keyspace.expired_keys = 0
+    c.out += OK
+
+
+@command("config|rewrite")
+def config_rewrite(c: Client, args: list[bytes]) -> None:
+    raise CommandError("ERR The server is running without a config file")
+
+
+# -- CLIENT ---------------------------------------------------------------------------------
+
+container("client")
+
+
+def _valid_name(name: bytes) -> bytes:
+    if any(ch < 33 or ch > 126 for ch in name):
+        raise CommandError(
+            "ERR Client names cannot contain spaces, newlines or special characters."
+        )
+    return name
+
+
+def client_info_line(c: Client, now: float) -> bytes:
+    """One CLIENT LIST line, with Redis's fields (memory figures are not measured)."""
+    flags = ""
+    if c.multi is not None:
+        flags += "x"
+    if c.blocked is not None:
+        flags += "b"
+    if c.channels or c.patterns:
+        flags += "P"
+    if c.no_evict:
+        flags += "e"
+    cmd = c.last_command.decode(errors="replace")
+    line = (
+        f"id={c.id} addr={c.addr} laddr={c.laddr} fd=8 name={c.name.decode(errors='replace')} "
+        f"age={int(now - c.created)} idle={int(now - c.last_interaction)} "
+        f"flags={flags or 'N'} db={c.db.index} sub={len(c.channels)} psub={len(c.patterns)} "
+        f"ssub=0 multi={-1 if c.multi is None else len(c.multi)} qbuf=0 qbuf-free=0 "
+        f"argv-mem=0 multi-mem=0 rbs=1024 rbp=0 obl=0 oll=0 omem=0 tot-mem=0 events=r "
+        f"cmd={cmd} user=default redir=-1 resp={c.protocol}\n"
+    )
+    return line.encode()
+
+
+@command("client|id")
+def client_id(c: Client, args: list[bytes]) -> None:
+    c.out += integer(c.id)
+
+
+@command("client|setname")
+def client_setname(c: Client, args: list[bytes]) -> None:
+    c.name = _valid_name(args[2])
+    c.out += OK
+
+
+@command("client|getname")
+def client_getname(c: Client, args: list[bytes]) -> None:
+    c.out += bulk(c.name) if c.name else c.null
+
+
+@command("client|info")
+def client_info(c: Client, args: list[bytes]) -> None:
+    line = client_info_line(c, time.time())
+    c.out += b"=%d\r\ntxt:%s\r\n" % (len(line) + 4, line) if c.protocol == 3 else bulk(line)
+
+
+@command("client|list")
+def client_list(c: Client, args: list[bytes]) -> None:
+    clients = list(c.server.clients.values())
+    if len(args) > 2:
+        if args[2].lower() == b"id" and len(args) > 3:
+            ids = {parse_int(a, "ERR Invalid client ID") for a in args[3:]}
+            clients = [cl for cl in clients if cl.id in ids]
+        elif args[2].lower() == b"type" and len(args) == 4:
+            kind = args[3].lower()
+            if kind not in (b"normal", b"master", b"replica", b"slave", b"pubsub"):
+                raise CommandError(b"ERR Unknown client type '%s'" % args[3])
+            clients = [
+                cl
+                for cl in clients
+                if (kind == b"pubsub") == bool(cl.channels or cl.patterns)
+                and kind in (b"normal", b"pubsub")
+            ]
+        else:
+            raise CommandError(SYNTAX)
+    now = time.time()
+    text = b"".join(client_info_line(cl, now) for cl in clients)
+    c.out += b"=%d\r\ntxt:%s\r\n" % (len(text) + 4, text) if c.protocol == 3 else bulk(text)
+
+
+@command("client|kill")
+def client_kill(c: Client, args: list[bytes]) -> None:
+    clients = list(c.server.clients.values())
+    if len(args) == 3:
+        addr = args[2].decode(errors="replace")
+        victims = [cl for cl in clients if cl.addr == addr]
+        if not victims:
+            raise CommandError("ERR No such client")
+        _kill(c, victims)
+        c.out += OK
+        return
+    if len(args) % 2:
+        raise CommandError(SYNTAX)
+    skipme = True
+    for i in range(2, len(args), 2):
+        field, value = args[i].lower(), args[i + 1]
+        text = value.decode(errors="replace")
+        if field == b"id":
+            wanted = parse_int(value, "ERR client-id should be greater than 0")
+            clients = [cl for cl in clients if cl.id == wanted]
+        elif field == b"addr":
+            clients = [cl for cl in clients if cl.addr == text]
+        elif field == b"laddr":
+            clients = [cl for cl in clients if cl.laddr == text]
+        elif field == b"user":
+            clients = [cl for cl in clients if text == "default"]
+        elif field == b"type":
+            kind = value.lower()
+            if kind not in (b"normal", b"master", b"replica", b"slave", b"pubsub"):
+                raise CommandError(b"ERR Unknown client type '%s'" % value)
+            clients = [
+                cl
+                for cl in clients
+                if (kind == b"pubsub") == bool(cl.channels or cl.patterns)
+                and kind in (b"normal", b"pubsub")
+            ]
+        elif field == b"skipme":
+            if value.lower() not in (b"yes", b"no"):
+                raise CommandError(SYNTAX)
+            skipme = value.lower() == b"yes"
+        else:
+            raise CommandError(SYNTAX)
+    if skipme:
+        clients = [cl for cl in clients if cl is not c]
+    _kill(c, clients)
+    c.out += integer(len(clients))
+
+
+def _kill(c: Client, victims: list[Client]) -> None:
+    for victim in victims:
+        if victim is c:
+            c.close_after_reply = True
+            c.server.clients.pop(c.id, None)
+            loop_close(c)
+        else:
+            victim.close()
+
+
+def loop_close(c: Client) -> None:
+    """Close ``c`` once its current reply is out (CLIENT KILL of oneself)."""
+    import asyncio
+
+    asyncio.get_running_loop().call_soon(c.close)
+
+
+@command("client|no-evict")
+def client_no_evict(c: Client, args: list[bytes]) -> None:
+    value = args[2].lower()
+    if value not in (b"on", b"off"):
+        raise CommandError(SYNTAX)
+    c.no_evict = value == b"on"
+    c.out += OK
+
+
+# -- COMMAND --------------------------------------------------------------------------------
+
+
+def _info_reply(c: Client, name: str) -> bytes:
+    raw = INFO[name]
+    return raw if c.protocol == 3 else resp3_to_resp2(raw)
+
+
+@command("command")
+def command_(c: Client, args: list[bytes]) -> None:
+    if len(args) > 1:
+        sub = COMMANDS[b"command"].subcommands.get(args[1].lower())
+        if sub is None:
+            raise CommandError(b"ERR unknown subcommand '%s'. Try COMMAND HELP." % args[1][:128])
+        n = len(args)
+        if (sub.arity > 0 and n != sub.arity) or n < -sub.arity:
+            raise CommandError(f"ERR wrong number of arguments for '{sub.name}' command")
+        sub.func(c, args)
+        return
+    names = sorted(COMMANDS)
+    c.out += b"*%d\r\n" % len(names)
+    for name in names:
+        c.out += _info_reply(c, name.decode())
+
+
+@command("command|count")
+def command_count(c: Client, args: list[bytes]) -> None:
+    c.out += integer(len(COMMANDS))
+
+
+@command("command|info")
+def command_info(c: Client, args: list[bytes]) -> None:
+    names = [a.lower() for a in args[2:]] if len(args) > 2 else sorted(COMMANDS)
+    c.out += b"*%d\r\n" % len(names)
+    for name in names:
+        c.out += _info_reply(c, name.decode()) if name in COMMANDS else c.null
+
+
+@command("command|docs")
+def command_docs(c: Client, args: list[bytes]) -> None:
+    names = [a.lower() for a in args[2:]] if len(args) > 2 else sorted(COMMANDS)
+    found = [n for n in dict.fromkeys(names) if n in COMMANDS and n.decode() in DOCS]
+    c.out += map_header(c, len(found))
+    for name in found:
+        raw = DOCS[name.decode()]
+        c.out += bulk(name) + (raw if c.protocol == 3 else resp3_to_resp2(raw))
+
+
+@command("command|list")
+def command_list(c: Client, args: list[bytes]) -> None:
+    names = sorted(COMMANDS)
+    if len(args) > 2:
+        if len(args) != 5 or args[2].lower() != b"filterby":
+            raise CommandError(SYNTAX)
+        kind, value = args[3].lower(), args[4]
+        if kind == b"pattern":
+            from gee.kv.commands.common import glob_match
+
+            names = [n for n in names if glob_match(value.lower(), n, nocase=True)]
+        elif kind == b"aclcat":
+            cat = b"@" + value.lower()
+            names = [n for n in names if cat in INFO[n.decode()]]
+        elif kind == b"module":
+            names = []
+        else:
+            raise CommandError(SYNTAX)
+    c.out += b"*%d\r\n" % len(names) + b"".join(bulk(n) for n in names)
+
+
+@command("command|getkeys")
+def command_getkeys(c: Client, args: list[bytes]) -> None:
+    target = COMMANDS.get(args[2].lower())
+    if target is None:
+        raise CommandError("ERR Invalid command specified")
+    sub = args[2:]
+    n = len(sub)
+    if (target.arity > 0 and n != target.arity) or n < -target.arity:
+        raise CommandError("ERR Invalid number of arguments specified for command")
+    keys = target.keys(sub)
+    if not keys:
+        raise CommandError("ERR The command has no key arguments")
+    c.out += b"*%d\r\n" % len(keys) + b"".join(bulk(k) for k in keys)
+
+
+# -- DEBUG, FUNCTION ------------------------------------------------------------------------
+
+
+@command("debug")
+def debug(c: Client, args: list[bytes]) -> None:
+    sub = args[1].lower()
+    if sub == b"sleep" and len(args) == 3:
+        time.sleep(parse_float(args[2], NOT_INTEGER))
+        c.out += OK
+    elif sub == b"set-active-expire" and len(args) == 3:
+        c.out += OK
+    elif sub == b"object" and len(args) == 3:
+        value = c.db.get(args[2])
+        if value is None:
+            raise CommandError("ERR no such key")
+        from gee.kv.commands.keys import encoding_of
+
+        enc = encoding_of(value).decode()
+        text = f"Value at:0x0 refcount:1 encoding:{enc} serializedlength:0 lru:0 lru_seconds_idle:0"
+        c.out += b"+%s\r\n" % text.encode()
+    elif (
+        sub == b"jmap"
+        or sub == b"quicklist-packed-threshold"
+        or sub == b"change-repl-id"
+        or sub == b"replybuffer"
+    ):
+        c.out += OK
+    else:
+        raise CommandError(
+            b"ERR unknown subcommand or wrong number of arguments for '%s'. Try DEBUG HELP."
+            % args[1]
+        )
+
+
+container("function")
+
+
+@command("function|flush")
+def function_flush(c: Client, args: list[bytes]) -> None:
+    if len(args) > 3 or (len(args) == 3 and args[2].lower() not in (b"async", b"sync")):
+        raise CommandError(SYNTAX)
+    c.out += OK
+
+
+@command("function|list")
+def function_list(c: Client, args: list[bytes]) -> None:
+    c.out += b"*0\r\n"

@@ -1,0 +1,809 @@
+"""String commands: GET/SET and friends, counters, ranges, bits, LCS.
+
+Strings are stored as ``bytes``; counters are parsed on each use, as Redis parses its strings.
+INCRBYFLOAT emulates Redis's ``long double`` arithmetic and ``%.17Lf`` formatting with exact
+fractions rounded to a 64-bit mantissa, so its replies match Redis digit for digit.
+"""
+
+from __future__ import annotations
+
+import math
+from fractions import Fraction
+from typing import TYPE_CHECKING
+
+from gee.kv.commands import command
+from gee.kv.commands.common import (
+    INT64_MAX,
+    INT64_MIN,
+    NOT_INTEGER,
+    SYNTAX,
+    WRONGTYPE,
+    get_typed,
+    parse_int,
+    parse_int_or_none,
+)
+from gee.kv.errors import CommandError
+from gee.kv.keyspace import now_ms
+from gee.kv.resp import EMPTY_BULK, OK, ONE, ZERO, bulk, integer
+
+if TYPE_CHECKING:
+    from gee.kv.server import Client
+
+MAX_STRING = 512 * 1024 * 1024
+TOO_BIG = "ERR string exceeds maximum allowed size (proto-max-bulk-len)"
+
+
+def _get_string(c: Client, key: bytes) -> bytes | None:
+    value = c.db.get(key)
+    if value is not None and value.__class__ is not bytes:
+        raise CommandError(WRONGTYPE)
+    return value
+
+
+@command("get")
+def get(c: Client, args: list[bytes]) -> None:
+    value = c.db.get(args[1])
+    if value is None:
+        c.out += c.null
+    elif value.__class__ is bytes:
+        c.out += b"$%d\r\n%s\r\n" % (len(value), value)
+    else:
+        raise CommandError(WRONGTYPE)
+
+
+def _expire_arg(raw: bytes, unit: int, absolute: bool, name: str) -> int:
+    amount = parse_int(raw)
+    if amount <= 0 or amount > INT64_MAX // unit:
+        raise CommandError(f"ERR invalid expire time in '{name}' command")
+    when = amount * unit
+    if not absolute:
+        when += now_ms()
+    return when
+
+
+@command("set")
+def set_(c: Client, args: list[bytes]) -> None:
+    key, value = args[1], args[2]
+    db = c.db
+    if len(args) == 3:
+        db.data[key] = value
+        if db.expires and key in db.expires:
+            del db.expires[key]
+        db.modified(key)
+        c.out += OK
+        return
+    nx = xx = keepttl = get_old = False
+    when: int | None = None
+    expire_seen = False
+    i = 3
+    n = len(args)
+    while i < n:
+        option = args[i].lower()
+        if option == b"nx" and not xx:
+            nx = True
+        elif option == b"xx" and not nx:
+            xx = True
+        elif option == b"get":
+            get_old = True
+        elif option == b"keepttl" and not expire_seen:
+            keepttl = True
+        elif option in (b"ex", b"px", b"exat", b"pxat") and not keepttl and not expire_seen:
+            if i + 1 >= n:
+                raise CommandError(SYNTAX)
+            unit = 1000 if option in (b"ex", b"exat") else 1
+            when = _expire_arg(args[i + 1], unit, option.endswith(b"at"), "set")
+            expire_seen = True
+            i += 1
+        else:
+            raise CommandError(SYNTAX)
+        i += 1
+    old = db.get(key)
+    if get_old and old is not None and old.__class__ is not bytes:
+        raise CommandError(WRONGTYPE)
+    if (nx and old is not None) or (xx and old is None):
+        c.out += (bulk(old) if old is not None else c.null) if get_old else c.null
+        return
+    ttl = db.expires.get(key) if keepttl else None
+    db.set(key, value)
+    if when is not None:
+        db.set_expire(key, when)
+    elif ttl is not None:
+        db.set_expire(key, ttl)
+    db.modified(key)
+    if get_old:
+        c.out += c.null if old is None else bulk(old)
+    else:
+        c.out += OK
+
+
+@command("setnx")
+def setnx(c: Client, args: list[bytes]) -> None:
+    db = c.db
+    if db.get(args[1]) is not None:
+        c.out += ZERO
+        return
+    db.set(args[1], args[2])
+    db.modified(args[1])
+    c.out += ONE
+
+
+def _setex(c: Client, args: list[bytes], unit: int) -> None:
+    name = args[0].lower().decode(errors="replace")
+    when = _expire_arg(args[2], unit, False, name)
+    db = c.db
+    db.set(args[1], args[3])
+    db.set_expire(args[1], when)
+    db.modified(args[1])
+    c.out += OK
+
+
+@command("setex")
+def setex(c: Client, args: list[bytes]) -> None:
+    _setex(c, args, 1000)
+
+
+@command("psetex")
+def psetex(c: Client, args: list[bytes]) -> None:
+    _setex(c, args, 1)
+
+
+@command("getset")
+def getset(c: Client, args: list[bytes]) -> None:
+    old = _get_string(c, args[1])
+    c.db.set(args[1], args[2])
+    c.db.modified(args[1])
+    c.out += c.null if old is None else bulk(old)
+
+
+@command("getdel")
+def getdel(c: Client, args: list[bytes]) -> None:
+    old = _get_string(c, args[1])
+    if old is None:
+        c.out += c.null
+        return
+    c.db.delete(args[1])
+    c.db.modified(args[1])
+    c.out += bulk(old)
+
+
+@command("getex")
+def getex(c: Client, args: list[bytes]) -> None:
+    key = args[1]
+    when: int | None = None
+    persist = False
+    i = 2
+    while i < len(args):
+        option = args[i].lower()
+        if option == b"persist" and when is None and not persist:
+            persist = True
+        elif option in (b"ex", b"px", b"exat", b"pxat") and when is None and not persist:
+            if i + 1 >= len(args):
+                raise CommandError(SYNTAX)
+            unit = 1000 if option in (b"ex", b"exat") else 1
+            when = _expire_arg(args[i + 1], unit, option.endswith(b"at"), "getex")
+            i += 1
+        else:
+            raise CommandError(SYNTAX)
+        i += 1
+    value = _get_string(c, key)
+    if value is None:
+        c.out += c.null
+        return
+    db = c.db
+    if when is not None:
+        if when <= now_ms():
+            db.delete(key)
+        else:
+            db.set_expire(key, when)
+        db.modified(key)
+    elif persist and key in db.expires:
+        del db.expires[key]
+        db.modified(key)
+    c.out += bulk(value)
+
+
+@command("mget")
+def mget(c: Client, args: list[bytes]) -> None:
+    db = c.db
+    out = c.out
+    out += b"*%d\r\n" % (len(args) - 1)
+    null = c.null
+    for key in args[1:]:
+        value = db.get(key)
+        if value is None or value.__class__ is not bytes:
+            out += null
+        else:
+            out += b"$%d\r\n%s\r\n" % (len(value), value)
+
+
+@command("mset")
+def mset(c: Client, args: list[bytes]) -> None:
+    if len(args) % 2 == 0:
+        raise CommandError("ERR wrong number of arguments for 'mset' command")
+    db = c.db
+    for i in range(1, len(args), 2):
+        db.set(args[i], args[i + 1])
+        db.modified(args[i])
+    c.out += OK
+
+
+@command("msetnx")
+def msetnx(c: Client, args: list[bytes]) -> None:
+    if len(args) % 2 == 0:
+        raise CommandError("ERR wrong number of arguments for 'msetnx' command")
+    db = c.db
+    if any(db.get(args[i]) is not None for i in range(1, len(args), 2)):
+        c.out += ZERO
+        return
+    for i in range(1, len(args), 2):
+        db.set(args[i], args[i + 1])
+        db.modified(args[i])
+    c.out += ONE
+
+
+@command("append")
+def append(c: Client, args: list[bytes]) -> None:
+    old = _get_string(c, args[1])
+    value = args[2] if old is None else old + args[2]
+    if len(value) > MAX_STRING:
+        raise CommandError(TOO_BIG)
+    db = c.db
+    db.data[args[1]] = value
+    db.modified(args[1])
+    c.out += integer(len(value))
+
+
+@command("strlen")
+def strlen(c: Client, args: list[bytes]) -> None:
+    value = _get_string(c, args[1])
+    c.out += integer(0 if value is None else len(value))
+
+
+@command("getrange")
+def getrange(c: Client, args: list[bytes]) -> None:
+    start = parse_int(args[2])
+    end = parse_int(args[3])
+    value = _get_string(c, args[1]) or b""
+    c.out += bulk(string_range(value, start, end))
+
+
+command("substr")(getrange)
+
+
+def string_range(value: bytes, start: int, end: int) -> bytes:
+    """GETRANGE's index arithmetic (negative from the end, clamped, inclusive)."""
+    n = len(value)
+    if start < 0 and end < 0 and start > end:
+        return b""
+    if start < 0:
+        start = max(0, n + start)
+    if end < 0:
+        end = max(0, n + end)
+    if end >= n:
+        end = n - 1
+    if n == 0 or start > end:
+        return b""
+    return value[start : end + 1]
+
+
+@command("setrange")
+def setrange(c: Client, args: list[bytes]) -> None:
+    offset = parse_int(args[2])
+    if offset < 0:
+        raise CommandError("ERR offset is out of range")
+    patch = args[3]
+    old = _get_string(c, args[1])
+    if old is None:
+        if not patch:
+            c.out += ZERO
+            return
+        old = b""
+    elif not patch:
+        c.out += integer(len(old))
+        return
+    if offset + len(patch) > MAX_STRING:
+        raise CommandError(TOO_BIG)
+    if len(old) < offset:
+        old += b"\0" * (offset - len(old))
+    value = old[:offset] + patch + old[offset + len(patch) :]
+    c.db.data[args[1]] = value
+    c.db.modified(args[1])
+    c.out += integer(len(value))
+
+
+# -- counters -----------------------------------------------------------------------------
+
+
+def _incr(c: Client, key: bytes, delta: int, what: str = "increment or decrement") -> None:
+    db = c.db
+    old = db.get(key)
+    if old is None:
+        current = 0
+    elif old.__class__ is not bytes:
+        raise CommandError(WRONGTYPE)
+    else:
+        parsed = parse_int_or_none(old)
+        if parsed is None:
+            raise CommandError(NOT_INTEGER)
+        current = parsed
+    result = current + delta
+    if result > INT64_MAX or result < INT64_MIN:
+        raise CommandError(f"ERR {what} would overflow")
+    db.data[key] = b"%d" % result
+    db.modified(key)
+    c.out += integer(result)
+
+
+@command("incr")
+def incr(c: Client, args: list[bytes]) -> None:
+    _incr(c, args[1], 1)
+
+
+@command("decr")
+def decr(c: Client, args: list[bytes]) -> None:
+    _incr(c, args[1], -1)
+
+
+@command("incrby")
+def incrby(c: Client, args: list[bytes]) -> None:
+    _incr(c, args[1], parse_int(args[2]))
+
+
+@command("decrby")
+def decrby(c: Client, args: list[bytes]) -> None:
+    delta = parse_int(args[2])
+    if delta == INT64_MIN:
+        raise CommandError("ERR decrement would overflow")
+    _incr(c, args[1], -delta)
+
+
+def parse_long_double(raw: bytes) -> Fraction | None:
+    """Parse like Redis's ``string2ld`` (strtold, no spaces, no NaN); None when invalid."""
+    from gee.kv.commands.common import parse_float_or_none
+
+    if parse_float_or_none(raw) is None:
+        return None
+    text = raw.decode()
+    lowered = text.lower()
+    if "inf" in lowered:
+        return None
+    return _round_ld(Fraction(text))
+
+
+def _round_ld(value: Fraction) -> Fraction:
+    """Round to the nearest x87 80-bit long double (64-bit mantissa, ties to even)."""
+    if value == 0:
+        return value
+    sign = -1 if value < 0 else 1
+    value = abs(value)
+    exp = value.numerator.bit_length() - value.denominator.bit_length()
+    if Fraction(2) ** exp > value:
+        exp -= 1
+    scale = Fraction(2) ** (63 - exp)
+    scaled = value * scale
+    mantissa = round(scaled)  # Fraction.__round__ rounds half to even
+    return sign * Fraction(mantissa) / scale
+
+
+_LD_MAX = Fraction(2) ** 16384
+
+
+def format_long_double(value: Fraction) -> bytes:
+    """Format as ``%.17Lf`` then strip trailing zeros and the dot (Redis's humanfriendly)."""
+    scaled = value * 10**17
+    rounded = round(scaled)
+    sign = "-" if rounded < 0 else ""
+    digits = str(abs(rounded)).rjust(18, "0")
+    text = f"{digits[:-17]}.{digits[-17:]}".rstrip("0").rstrip(".")
+    if text == "0":
+        sign = "-" if value < 0 else ""
+    return (sign + text).encode()
+
+
+def incr_float(old: bytes | None, raw_delta: bytes) -> bytes:
+    """The new value of INCRBYFLOAT/HINCRBYFLOAT, or CommandError with Redis's text."""
+    delta = parse_long_double(raw_delta)
+    if delta is None:
+        if raw_delta.lower().lstrip(b"+-") in (b"inf", b"infinity"):
+            raise CommandError("ERR increment would produce NaN or Infinity")
+        raise CommandError("ERR value is not a valid float")
+    current = Fraction(0)
+    if old is not None:
+        parsed = parse_long_double(old)
+        if parsed is None:
+            raise CommandError("ERR value is not a valid float")
+        current = parsed
+    result = _round_ld(current + delta)
+    if abs(result) >= _LD_MAX:
+        raise CommandError("ERR increment would produce NaN or Infinity")
+    return format_long_double(result)
+
+
+@command("incrbyfloat")
+def incrbyfloat(c: Client, args: list[bytes]) -> None:
+    old = _get_string(c, args[1])
+    if old is not None and math.isnan(0.0):  # pragma: no cover
+        pass
+    value = incr_float(old, args[2])
+    c.db.data[args[1]] = value
+    c.db.modified(args[1])
+    c.out += bulk(value)
+
+
+# -- bits ---------------------------------------------------------------------------------
+
+_POPCOUNT = bytes(bin(i).count("1") for i in range(256))
+
+
+def _bit_offset(raw: bytes) -> int:
+    offset = parse_int_or_none(raw)
+    if offset is None or offset < 0 or offset >= MAX_STRING * 8:
+        raise CommandError("ERR bit offset is not an integer or out of range")
+    return offset
+
+
+@command("setbit")
+def setbit(c: Client, args: list[bytes]) -> None:
+    offset = _bit_offset(args[2])
+    if args[3] not in (b"0", b"1"):
+        raise CommandError("ERR bit is not an integer or out of range")
+    bit = args[3] == b"1"
+    old = _get_string(c, args[1]) or b""
+    byte = offset >> 3
+    buf = bytearray(old)
+    if len(buf) <= byte:
+        buf += b"\0" * (byte + 1 - len(buf))
+    mask = 1 << (7 - (offset & 7))
+    previous = 1 if buf[byte] & mask else 0
+    if bit:
+        buf[byte] |= mask
+    else:
+        buf[byte] &= ~mask & 0xFF
+    c.db.data[args[1]] = bytes(buf)
+    c.db.modified(args[1])
+    c.out += ONE if previous else ZERO
+
+
+@command("getbit")
+def getbit(c: Client, args: list[bytes]) -> None:
+    offset = _bit_offset(args[2])
+    value = _get_string(c, args[1]) or b""
+    byte = offset >> 3
+    if byte >= len(value):
+        c.out += ZERO
+        return
+    c.out += ONE if value[byte] & (1 << (7 - (offset & 7))) else ZERO
+
+
+def _range_unit(args: list[bytes], index: int) -> bool:
+    """Parse the optional BYTE|BIT unit; True for BIT."""
+    if len(args) <= index:
+        return False
+    unit = args[index].lower()
+    if unit == b"bit":
+        return True
+    if unit == b"byte":
+        return False
+    raise CommandError(SYNTAX)
+
+
+def _clamp_range(start: int, end: int, n: int) -> tuple[int, int]:
+    if start < 0:
+        start = max(0, n + start)
+    if end < 0:
+        end = max(0, n + end)
+    if end >= n:
+        end = n - 1
+    return start, end
+
+
+@command("bitcount")
+def bitcount(c: Client, args: list[bytes]) -> None:
+    if len(args) == 3 or len(args) > 5:
+        raise CommandError(SYNTAX)
+    if len(args) >= 4:
+        start = parse_int(args[2])
+        end = parse_int(args[3])
+        is_bit = _range_unit(args, 4)
+    value = _get_string(c, args[1])
+    if value is None:
+        c.out += ZERO
+        return
+    if len(args) == 2:
+        c.out += integer(sum(value.translate(_POPCOUNT)))
+        return
+    total_bits = len(value) * 8 if is_bit else len(value)
+    start, end = _clamp_range(start, end, total_bits)
+    if start > end:
+        c.out += ZERO
+        return
+    if not is_bit:
+        c.out += integer(sum(value[start : end + 1].translate(_POPCOUNT)))
+        return
+    bits = int.from_bytes(value, "big")
+    width = len(value) * 8
+    segment = (bits >> (width - 1 - end)) & ((1 << (end - start + 1)) - 1)
+    c.out += integer(bin(segment).count("1"))
+
+
+@command("bitpos")
+def bitpos(c: Client, args: list[bytes]) -> None:
+    if args[2] not in (b"0", b"1"):
+        if parse_int_or_none(args[2]) is None:
+            raise CommandError(NOT_INTEGER)
+        raise CommandError("ERR The bit argument must be 1 or 0.")
+    bit = args[2] == b"1"
+    if len(args) > 6:
+        raise CommandError(SYNTAX)
+    start = parse_int(args[3]) if len(args) > 3 else 0
+    end_given = len(args) > 4
+    end = parse_int(args[4]) if end_given else -1
+    is_bit = _range_unit(args, 5)
+    value = _get_string(c, args[1])
+    if value is None:
+        c.out += integer(-1 if bit else 0)
+        return
+    width = len(value) * 8
+    total = width if is_bit else len(value)
+    start, end = _clamp_range(start, end, total)
+    if start > end:
+        c.out += integer(-1)
+        return
+    lo, hi = (start, end) if is_bit else (start * 8, end * 8 + 7)
+    bits = int.from_bytes(value, "big")
+    for pos in range(lo, hi + 1):
+        if bool((bits >> (width - 1 - pos)) & 1) == bit:
+            c.out += integer(pos)
+            return
+    if not bit and not end_given:
+        c.out += integer(hi + 1)
+    else:
+        c.out += integer(-1)
+
+
+@command("bitop")
+def bitop(c: Client, args: list[bytes]) -> None:
+    op = args[1].lower()
+    if op not in (b"and", b"or", b"xor", b"not"):
+        raise CommandError(SYNTAX)
+    sources = args[3:]
+    if op == b"not" and len(sources) != 1:
+        raise CommandError("ERR BITOP NOT must be called with a single source key.")
+    values = [_get_string(c, key) or b"" for key in sources]
+    width = max((len(v) for v in values), default=0)
+    db = c.db
+    dest = args[2]
+    if width == 0:
+        if db.delete(dest):
+            db.modified(dest)
+        c.out += ZERO
+        return
+    ints = [int.from_bytes(v.ljust(width, b"\0"), "big") for v in values]
+    if op == b"not":
+        result = ~ints[0] & ((1 << (width * 8)) - 1)
+    else:
+        result = ints[0]
+        for other in ints[1:]:
+            if op == b"and":
+                result &= other
+            elif op == b"or":
+                result |= other
+            else:
+                result ^= other
+    db.set(dest, result.to_bytes(width, "big"))
+    db.modified(dest)
+    c.out += integer(width)
+
+
+@command("bitfield")
+def bitfield(c: Client, args: list[bytes]) -> None:
+    _bitfield(c, args, readonly=False)
+
+
+@command("bitfield_ro")
+def bitfield_ro(c: Client, args: list[bytes]) -> None:
+    _bitfield(c, args, readonly=True)
+
+
+def _bf_type(raw: bytes) -> tuple[bool, int]:
+    kind = raw[:1].lower()
+    bits = parse_int_or_none(raw[1:])
+    if (
+        kind not in (b"i", b"u")
+        or bits is None
+        or bits < 1
+        or (kind == b"i" and bits > 64)
+        or (kind == b"u" and bits > 63)
+    ):
+        raise CommandError(
+            "ERR Invalid bitfield type. Use something like i16 u8. Note that u64 is not "
+            "supported but i64 is."
+        )
+    return kind == b"i", bits
+
+
+def _bf_offset(raw: bytes, bits: int) -> int:
+    multiply = raw[:1] == b"#"
+    value = parse_int_or_none(raw[1:] if multiply else raw)
+    if value is None or value < 0:
+        raise CommandError("ERR bit offset is not an integer or out of range")
+    if multiply:
+        value *= bits
+    if value >= MAX_STRING * 8:
+        raise CommandError("ERR bit offset is not an integer or out of range")
+    return value
+
+
+def _bitfield(c: Client, args: list[bytes], readonly: bool) -> None:
+    ops: list[tuple[bytes, bool, int, int, int, bytes]] = []
+    overflow = b"wrap"
+    i = 2
+    while i < len(args):
+        op = args[i].lower()
+        left = len(args) - i - 1
+        if op == b"get" and left >= 2:
+            signed, bits = _bf_type(args[i + 1])
+            ops.append((op, signed, bits, _bf_offset(args[i + 2], bits), 0, overflow))
+            i += 3
+        elif op in (b"set", b"incrby") and left >= 3:
+            if readonly:
+                raise CommandError("ERR BITFIELD_RO only supports the GET subcommand")
+            signed, bits = _bf_type(args[i + 1])
+            offset = _bf_offset(args[i + 2], bits)
+            value = parse_int(args[i + 3])
+            ops.append((op, signed, bits, offset, value, overflow))
+            i += 4
+        elif op == b"overflow" and left >= 1:
+            overflow = args[i + 1].lower()
+            if overflow not in (b"wrap", b"sat", b"fail"):
+                raise CommandError("ERR Invalid OVERFLOW type specified")
+            i += 2
+        else:
+            raise CommandError(SYNTAX)
+    current = _get_string(c, args[1])
+    buf = bytearray(current or b"")
+    results: list[int | None] = []
+    changed = False
+    for op, signed, bits, offset, arg, mode in ops:
+        if op == b"get":
+            results.append(_bf_get(buf, offset, bits, signed))
+            continue
+        end_byte = (offset + bits - 1) >> 3
+        if len(buf) <= end_byte:
+            buf += b"\0" * (end_byte + 1 - len(buf))
+        old = _bf_get(buf, offset, bits, signed)
+        new = arg if op == b"set" else old + arg
+        lo, hi = (-(1 << (bits - 1)), (1 << (bits - 1)) - 1) if signed else (0, (1 << bits) - 1)
+        if lo <= new <= hi:
+            stored = new
+        elif mode == b"fail":
+            results.append(None)
+            continue
+        elif mode == b"sat":
+            stored = hi if new > hi else lo
+        else:
+            stored = new & ((1 << bits) - 1)
+            if signed and stored > hi:
+                stored -= 1 << bits
+        _bf_set(buf, offset, bits, stored)
+        changed = True
+        results.append(old if op == b"set" else stored)
+    if changed:
+        c.db.data[args[1]] = bytes(buf)
+        if current is None and c.db.expires:
+            c.db.expires.pop(args[1], None)
+        c.db.modified(args[1])
+    c.out += b"*%d\r\n" % len(results)
+    for result in results:
+        c.out += c.null if result is None else integer(result)
+
+
+def _bf_get(buf: bytearray, offset: int, bits: int, signed: bool) -> int:
+    value = 0
+    for pos in range(offset, offset + bits):
+        byte = pos >> 3
+        bit = (buf[byte] >> (7 - (pos & 7))) & 1 if byte < len(buf) else 0
+        value = (value << 1) | bit
+    if signed and value >> (bits - 1):
+        value -= 1 << bits
+    return value
+
+
+def _bf_set(buf: bytearray, offset: int, bits: int, value: int) -> None:
+    value &= (1 << bits) - 1
+    for i in range(bits):
+        pos = offset + i
+        mask = 1 << (7 - (pos & 7))
+        if (value >> (bits - 1 - i)) & 1:
+            buf[pos >> 3] |= mask
+        else:
+            buf[pos >> 3] &= ~mask & 0xFF
+
+
+# -- LCS ----------------------------------------------------------------------------------
+
+
+@command("lcs")
+def lcs(c: Client, args: list[bytes]) -> None:
+    want_len = want_idx = with_len = False
+    min_len = 0
+    i = 3
+    while i < len(args):
+        option = args[i].lower()
+        if option == b"len":
+            want_len = True
+        elif option == b"idx":
+            want_idx = True
+        elif option == b"withmatchlen":
+            with_len = True
+        elif option == b"minmatchlen" and i + 1 < len(args):
+            min_len = max(0, parse_int(args[i + 1]))
+            i += 1
+        else:
+            raise CommandError(SYNTAX)
+        i += 1
+    if want_len and want_idx:
+        raise CommandError("ERR If you want both the length and indexes, please just use IDX.")
+    a = _get_string(c, args[1]) or b""
+    b = _get_string(c, args[2]) or b""
+    rows, cols = len(a), len(b)
+    table = [[0] * (cols + 1) for _ in range(rows + 1)]
+    for x in range(1, rows + 1):
+        ax = a[x - 1]
+        row, prev = table[x], table[x - 1]
+        for y in range(1, cols + 1):
+            row[y] = prev[y - 1] + 1 if ax == b[y - 1] else max(prev[y], row[y - 1])
+    length = table[rows][cols]
+    if want_len:
+        c.out += integer(length)
+        return
+    result = bytearray(length)
+    matches: list[tuple[tuple[int, int], tuple[int, int], int]] = []
+    # Walk back through the table as Redis's lcsCommand does, collecting ranges in its order.
+    x, y, idx = rows, cols, length
+    a_start = a_end = b_start = b_end = -1
+    while x > 0 and y > 0:
+        emit = False
+        if a[x - 1] == b[y - 1]:
+            result[idx - 1] = a[x - 1]
+            if a_start == -1:
+                a_start = a_end = x - 1
+                b_start = b_end = y - 1
+            elif a_start == x and b_start == y:
+                a_start -= 1
+                b_start -= 1
+            else:
+                emit = True
+            if a_start == 0 or b_start == 0:
+                emit = True
+            idx -= 1
+            x -= 1
+            y -= 1
+        else:
+            if table[x - 1][y] > table[x][y - 1]:
+                x -= 1
+            else:
+                y -= 1
+            if a_start != -1:
+                emit = True
+        if emit:
+            size = a_end - a_start + 1
+            if min_len == 0 or size >= min_len:
+                matches.append(((a_start, a_end), (b_start, b_end), size))
+            a_start = -1
+    if not want_idx:
+        c.out += bulk(bytes(result))
+        return
+    from gee.kv.commands.common import map_header
+
+    c.out += map_header(c, 2) + b"$7\r\nmatches\r\n*%d\r\n" % len(matches)
+    for ra, rb, size in matches:
+        c.out += b"*3\r\n" if with_len else b"*2\r\n"
+        c.out += b"*2\r\n" + integer(ra[0]) + integer(ra[1])
+        c.out += b"*2\r\n" + integer(rb[0]) + integer(rb[1])
+        if with_len:
+            c.out += integer(size)
+    c.out += b"$3\r\nlen\r\n" + integer(length)
+
+
+__all__ = ["EMPTY_BULK", "get_typed", "incr_float", "string_range"]

@@ -1,0 +1,28 @@
+"""The exceptions gee.kv raises.
+
+::
+
+    GeeError
+     └── KVError            anything gee.kv raises on purpose
+          ├── ConfigError   a bad option on the command line or in the config file
+          └── CommandError  a command's error reply (its text is what the client sees)
+
+``CommandError`` is control flow inside the server: the dispatcher turns it into a ``-ERR ...``
+reply and keeps serving. It never escapes to callers of the public API.
+"""
+
+from __future__ import annotations
+
+from gee.errors import GeeError
+
+
+class KVError(GeeError):
+    """Base of every exception gee.kv raises on purpose."""
+
+
+class ConfigError(KVError):
+    """A configuration option is unknown or has a bad value; the message names it."""
+
+
+class CommandError(KVError):
+    """An error reply: ``str(exc)`` is the reply text without the leading ``-`` (``ERR ...``)."""

@@ -1,0 +1,185 @@
+"""The keyspace: numbered databases of Python values, with expiry, WATCH and blocking hooks.
+
+Values are plain Python objects whose type is the Redis type: ``bytes`` (string), ``deque``
+(list), ``dict`` (hash), ``set`` (set), ``ZSet`` (sorted set). Commands read through ``get``,
+which applies lazy expiry; every write passes through ``modified``, the one hook where WATCH is
+broken and the dirty counter grows (persistence will hang its propagation off the same hook).
+
+Expiry is lazy on access plus an active cycle. The cycle keeps a heap of (deadline, key) per
+database instead of Redis's random sampling: Python dicts cannot be sampled in O(1), and a heap
+reclaims every expired key in deadline order with a bounded amount of work per cycle. Heap
+entries are never updated in place; an entry whose deadline no longer matches ``expires`` is
+stale and skipped, and the heap is rebuilt when stale entries outnumber live ones.
+"""
+
+from __future__ import annotations
+
+import heapq
+import time
+from collections import deque
+from typing import TYPE_CHECKING, Any
+
+from gee.kv.zset import ZSet
+
+if TYPE_CHECKING:
+    from gee.kv.server import Client
+
+# Redis's TYPE names for gee's value classes.
+TYPE_NAMES: dict[type, bytes] = {
+    bytes: b"string",
+    deque: b"list",
+    dict: b"hash",
+    set: b"set",
+    ZSet: b"zset",
+}
+
+
+def now_ms() -> int:
+    """Wall-clock milliseconds, the unit of every deadline in ``expires``."""
+    return int(time.time() * 1000)
+
+
+class Database:
+    """One numbered database: keys, their deadlines, and who watches or waits on them."""
+
+    __slots__ = ("blocked", "data", "expires", "heap", "index", "keyspace", "watched")
+
+    def __init__(self, index: int, keyspace: Keyspace) -> None:
+        self.index = index
+        self.keyspace = keyspace
+        self.data: dict[bytes, Any] = {}
+        # key -> absolute deadline in ms; only keys with a TTL are here.
+        self.expires: dict[bytes, int] = {}
+        # (deadline, key) entries, possibly stale; see the module docstring.
+        self.heap: list[tuple[int, bytes]] = []
+        # key -> clients that WATCH it in this database.
+        self.watched: dict[bytes, list[Client]] = {}
+        # key -> clients blocked on it, first come first served.
+        self.blocked: dict[bytes, deque[Client]] = {}
+
+    def get(self, key: bytes) -> Any:
+        """Return the value at ``key``, or None when it is missing or has expired."""
+        value = self.data.get(key)
+        if value is not None and self.expires:
+            when = self.expires.get(key)
+            if when is not None and when <= now_ms():
+                self.expire_now(key)
+                return None
+        return value
+
+    def __contains__(self, key: bytes) -> bool:
+        return self.get(key) is not None
+
+    def expire_now(self, key: bytes) -> None:
+        """Delete ``key`` because its deadline passed (a write: watchers see it)."""
+        del self.data[key]
+        del self.expires[key]
+        self.keyspace.expired_keys += 1
+        self.modified(key)
+
+    def set(self, key: bytes, value: Any) -> None:
+        """Store ``value`` at ``key`` and drop any TTL (as a plain SET does)."""
+        self.data[key] = value
+        if self.expires and key in self.expires:
+            del self.expires[key]
+
+    def delete(self, key: bytes) -> bool:
+        """Remove ``key``; return whether it existed. The caller signals ``modified``."""
+        if self.get(key) is None:
+            return False
+        del self.data[key]
+        if self.expires:
+            self.expires.pop(key, None)
+        return True
+
+    def set_expire(self, key: bytes, when: int) -> None:
+        """Give ``key`` the absolute deadline ``when`` (ms)."""
+        self.expires[key] = when
+        heap = self.heap
+        heapq.heappush(heap, (when, key))
+        if len(heap) > 2 * len(self.expires) + 1024:
+            self.heap = [(w, k) for k, w in self.expires.items()]
+            heapq.heapify(self.heap)
+
+    def ttl_ms(self, key: bytes) -> int | None:
+        """Milliseconds left for ``key``, or None when it has no TTL (caller checked presence)."""
+        when = self.expires.get(key)
+        return None if when is None else when - now_ms()
+
+    def modified(self, key: bytes) -> None:
+        """Note a write to ``key``: count it and break every WATCH on it."""
+        self.keyspace.dirty += 1
+        if self.watched:
+            clients = self.watched.get(key)
+            if clients:
+                for client in clients:
+                    client.dirty_cas = True
+
+    def ready(self, key: bytes) -> None:
+        """Note that ``key`` may now serve clients blocked on it (a push, an add, a rename)."""
+        if self.blocked and key in self.blocked:
+            self.keyspace.ready_keys[(self.index, key)] = None
+
+    def touch_all_watched(self) -> None:
+        """Break every WATCH on this database (FLUSHDB, FLUSHALL, SWAPDB)."""
+        for _key, clients in self.watched.items():
+            if True:
+                for client in clients:
+                    client.dirty_cas = True
+
+    def clear(self) -> int:
+        """Empty the database; return how many keys it held."""
+        removed = len(self.data)
+        self.data = {}
+        self.expires = {}
+        self.heap = []
+        return removed
+
+    def active_expire(self, deadline: float) -> bool:
+        """Reclaim expired keys until none is due or ``deadline`` (perf_counter) passes.
+
+        Returns True when it stopped for time, so the caller runs again soon.
+        """
+        heap = self.heap
+        expires = self.expires
+        now = now_ms()
+        done = 0
+        while heap and heap[0][0] <= now:
+            when, key = heapq.heappop(heap)
+            if expires.get(key) == when:
+                self.expire_now(key)
+            done += 1
+            if done & 31 == 0 and time.perf_counter() > deadline:
+                return True
+        return False
+
+
+class Keyspace:
+    """All databases, plus the counters and queues that span them."""
+
+    def __init__(self, databases: int) -> None:
+        self.dbs = [Database(i, self) for i in range(databases)]
+        # Writes since start (persistence will reset it when it saves).
+        self.dirty = 0
+        self.expired_keys = 0
+        # (db index, key) pairs that got data while clients were blocked on them; insertion
+        # ordered, served after the command that made them ready (after EXEC inside MULTI).
+        self.ready_keys: dict[tuple[int, bytes], None] = {}
+
+    def swap(self, a: int, b: int) -> None:
+        """SWAPDB: exchange the contents of two databases; watchers of both are told."""
+        da, db = self.dbs[a], self.dbs[b]
+        da.touch_all_watched()
+        db.touch_all_watched()
+        da.data, db.data = db.data, da.data
+        da.expires, db.expires = db.expires, da.expires
+        da.heap, db.heap = db.heap, da.heap
+        for d in (da, db):
+            for key in d.blocked:
+                if key in d.data:
+                    self.ready_keys[(d.index, key)] = None
+
+    def active_expire(self, budget: float) -> bool:
+        """Run the active expiry cycle over every database for at most ``budget`` seconds."""
+        deadline = time.perf_counter() + budget
+        return any(db.heap and db.active_expire(deadline) for db in self.dbs)

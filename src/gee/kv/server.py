@@ -1,0 +1,661 @@
+"""The gee.kv server: one asyncio loop, one keyspace, a Protocol per connection.
+
+Why asyncio.Protocol and not streams: ``data_received`` hands over each read as it comes, the
+request loop below runs without awaiting anything, and every command of one read is answered
+with a single ``transport.write``. That is where a Python Redis spends its time, so the loop is
+kept flat: hiredis frames the requests, a dict maps the lowercased name to its command, and the
+command appends its reply bytes to the connection's ``out`` buffer.
+
+Redis's single-threaded semantics follow for free: a command runs to completion before the loop
+looks at another socket, so every command is atomic.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import signal
+import socket
+import sys
+import time
+from collections import deque
+from collections.abc import Callable
+from typing import Any, TextIO
+
+import hiredis
+
+from gee.kv.commands import COMMANDS, Command, load_all
+from gee.kv.config import Config
+from gee.kv.errors import CommandError
+from gee.kv.keyspace import Database, Keyspace
+from gee.kv.resp import (
+    MAX_INLINE_LEN,
+    NULL3,
+    NULL_ARRAY,
+    NULL_BULK,
+    QUEUED,
+    ProtocolError,
+    check_partial_frame,
+    split_inline,
+)
+
+REDIS_VERSION = "7.0.15"
+
+# Commands a RESP2 client may send while subscribed.
+_SUBSCRIBED_OK = {
+    b"subscribe",
+    b"unsubscribe",
+    b"psubscribe",
+    b"punsubscribe",
+    b"ssubscribe",
+    b"sunsubscribe",
+    b"ping",
+    b"quit",
+    b"reset",
+}
+# Commands that run at once inside MULTI instead of being queued.
+_MULTI_NOW = {b"exec", b"discard", b"multi", b"watch", b"quit", b"reset"}
+# Commands a client may send before AUTH when a password is set.
+_NOAUTH_OK = {b"auth", b"hello", b"quit", b"reset"}
+
+
+class BlockState:
+    """What a blocked client waits for: keys, the retry function, and its timeout."""
+
+    __slots__ = ("args", "db", "keys", "serve", "timeout_reply", "timer")
+
+    def __init__(
+        self,
+        db: Database,
+        keys: list[bytes],
+        args: list[bytes],
+        serve: Callable[[Client, list[bytes], bytes | None], bool],
+        timeout_reply: bytes,
+    ) -> None:
+        self.db = db
+        self.keys = keys
+        self.args = args
+        # Retries the command for a ready key; True when it replied (served or failed).
+        self.serve = serve
+        self.timeout_reply = timeout_reply
+        self.timer: asyncio.TimerHandle | None = None
+
+
+class Client(asyncio.Protocol):
+    """One connection and its state: database, protocol, MULTI queue, WATCH, subscriptions."""
+
+    def __init__(self, server: Server) -> None:
+        self.server = server
+        self.keyspace = server.keyspace
+        self.id = server.next_client_id()
+        self.transport: asyncio.Transport | None = None
+        self.reader = hiredis.Reader()
+        self.out = bytearray()
+        self.db: Database = server.keyspace.dbs[0]
+        self.protocol = 2
+        self.null = NULL_BULK
+        self.null_array = NULL_ARRAY
+        self.name = b""
+        self.lib_name = b""
+        self.lib_ver = b""
+        self.addr = "?:0"
+        self.laddr = "?:0"
+        self.created = time.time()
+        self.last_interaction = self.created
+        self.last_command = b"NULL"
+        self.authenticated = not server.config.requirepass
+        # MULTI queue, or None outside MULTI; multi_error marks a queued syntax error.
+        self.multi: list[tuple[Command, list[bytes]]] | None = None
+        self.multi_error = False
+        self.in_exec = False
+        # WATCHed (database, key, expired-at-watch) triples; dirty_cas once any is written.
+        self.watched_keys: list[tuple[Database, bytes, bool]] = []
+        self.dirty_cas = False
+        self.channels: dict[bytes, None] = {}
+        self.patterns: dict[bytes, None] = {}
+        self.blocked: BlockState | None = None
+        self.closing = False
+        self.close_after_reply = False
+        self.no_evict = False
+        # Inline bytes waiting for their newline, or None in multibulk mode.
+        self.inline_buf: bytes | None = None
+        self.partial_head = b""
+        # True while any of: AUTH needed, MULTI, RESP2 subscriptions. Keeps the hot path short.
+        self.special = not self.authenticated
+
+    # -- connection life ------------------------------------------------------------------
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.transport = transport  # type: ignore[assignment]
+        peer = transport.get_extra_info("peername")
+        local = transport.get_extra_info("sockname")
+        if isinstance(peer, tuple):
+            self.addr = f"{peer[0]}:{peer[1]}"
+        if isinstance(local, tuple):
+            self.laddr = f"{local[0]}:{local[1]}"
+        sock = transport.get_extra_info("socket")
+        if sock is not None:
+            with contextlib.suppress(OSError):
+                sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        server = self.server
+        if len(server.clients) >= server.config.maxclients:
+            self.transport.write(b"-ERR max number of clients reached\r\n")
+            server.rejected_connections += 1
+            self.closing = True
+            self.transport.close()
+            return
+        server.clients[self.id] = self
+        server.total_connections += 1
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self.closing = True
+        self.server.clients.pop(self.id, None)
+        self.cleanup()
+
+    def cleanup(self) -> None:
+        """Drop every trace of this client in shared state (blocked, watched, subscribed)."""
+        if self.blocked is not None:
+            self.unblock()
+        self.unwatch()
+        self.multi = None
+        pubsub = self.server
+        for channel in self.channels:
+            subs = pubsub.channels.get(channel)
+            if subs is not None:
+                subs.pop(self, None)
+                if not subs:
+                    del pubsub.channels[channel]
+        for pattern in self.patterns:
+            subs = pubsub.patterns.get(pattern)
+            if subs is not None:
+                subs.pop(self, None)
+                if not subs:
+                    del pubsub.patterns[pattern]
+        self.channels = {}
+        self.patterns = {}
+
+    def close(self) -> None:
+        """Close the connection after flushing what is already buffered."""
+        self.flush()
+        self.closing = True
+        if self.transport is not None:
+            self.transport.close()
+
+    # -- reading requests -----------------------------------------------------------------
+
+    def data_received(self, data: bytes) -> None:
+        if self.closing:
+            return
+        if self.blocked is not None:
+            # Redis stops reading a blocked client; gee buffers instead, so that a disconnect
+            # is still noticed. The requests run when the client is unblocked.
+            if self.inline_buf is not None:
+                self.inline_buf += data
+            else:
+                self.reader.feed(data)
+            return
+        self.last_interaction = time.time()
+        try:
+            if self.inline_buf is not None or (data[0] != 42 and not self.reader.has_data()):
+                data = self._inline(data)
+                if not data:
+                    self.flush()
+                    return
+            self.reader.feed(data)
+            self.process()
+            if self.reader.has_data() and self.blocked is None and not self.closing:
+                self._check_partial(data)
+            else:
+                self.partial_head = b""
+        except ProtocolError as exc:
+            self.protocol_error(str(exc))
+        self.flush()
+
+    def process(self) -> None:
+        """Execute every complete request buffered in the reader (until blocked or closing)."""
+        reader = self.reader
+        execute = self.execute
+        try:
+            while True:
+                req = reader.gets()
+                if req is False:
+                    return
+                if req.__class__ is not list or not req:
+                    continue
+                for arg in req:
+                    if arg.__class__ is not bytes:
+                        raise ProtocolError(_bad_element(arg))
+                execute(req)
+                if self.blocked is not None or self.closing:
+                    return
+        except hiredis.ProtocolError as exc:
+            raise ProtocolError(_hiredis_error(str(exc))) from None
+
+    def _check_partial(self, data: bytes) -> None:
+        """Refuse absurd lengths in the frame still being received (see check_partial_frame)."""
+        pending = self.reader.len()
+        if pending <= len(data):
+            self.partial_head = data[len(data) - pending :][:65536]
+        elif len(self.partial_head) < 65536:
+            self.partial_head = (self.partial_head + data)[:65536]
+        else:
+            return
+        check_partial_frame(self.partial_head)
+
+    def _inline(self, data: bytes) -> bytes:
+        """Run the inline (telnet-style) commands at the start of ``data``; return the rest.
+
+        Inline mode lasts while requests do not start with ``*``; a multibulk frame after
+        inline lines is returned for hiredis. Unfinished lines wait in ``inline_buf``.
+        """
+        buf = data if self.inline_buf is None else self.inline_buf + data
+        self.inline_buf = None
+        while buf:
+            if buf[0] == 42:
+                return buf
+            eol = buf.find(b"\n")
+            if eol < 0:
+                if len(buf) > MAX_INLINE_LEN:
+                    raise ProtocolError("too big inline request")
+                self.inline_buf = buf
+                return b""
+            line = buf[:eol]
+            buf = buf[eol + 1 :]
+            args = split_inline(line)
+            if args:
+                self.execute(args)
+                if self.closing:
+                    return b""
+                if self.blocked is not None:
+                    if buf:
+                        self.inline_buf = buf
+                    return b""
+        return b""
+
+    def protocol_error(self, message: str) -> None:
+        """Reply Redis's protocol error and close, as Redis does on malformed input."""
+        self.out += b"-ERR Protocol error: %s\r\n" % message.encode()
+        self.close()
+
+    # -- executing ------------------------------------------------------------------------
+
+    def execute(self, args: list[bytes]) -> None:
+        """Run one command: look it up, check arity, apply connection state, call it."""
+        name = args[0].lower()
+        cmd = COMMANDS.get(name)
+        server = self.server
+        server.commands_processed += 1
+        if cmd is None:
+            self.reject(_unknown(args))
+            return
+        n = len(args)
+        arity = cmd.arity
+        if (arity > 0 and n != arity) or n < -arity:
+            self.reject(b"ERR wrong number of arguments for '%s' command" % cmd.name.encode())
+            return
+        if self.special and self._special(name, cmd, args):
+            return
+        self.last_command = name
+        try:
+            cmd.func(self, args)
+        except CommandError as exc:
+            self.out += _error(exc)
+        except Exception as exc:  # a bug: answer, log, keep serving everyone else
+            self.server.log(f"Error in '{cmd.name}': {exc!r}", "#")
+            self.out += b"-ERR internal error in '%s': %s\r\n" % (
+                cmd.name.encode(),
+                repr(exc).encode().replace(b"\r", b" ").replace(b"\n", b" "),
+            )
+        if self.keyspace.ready_keys:
+            server.serve_ready()
+
+    def reject(self, message: bytes) -> None:
+        """Reply an error found before the command ran; inside MULTI it dooms EXEC."""
+        if self.multi is not None:
+            self.multi_error = True
+        self.out += b"-%s\r\n" % message
+
+    def _special(self, name: bytes, cmd: Command, args: list[bytes]) -> bool:
+        """Apply AUTH, MULTI and subscriber restrictions; True when the command was handled."""
+        if not self.authenticated and name not in _NOAUTH_OK:
+            self.reject(b"NOAUTH Authentication required.")
+            return True
+        if self.multi is not None and name not in _MULTI_NOW:
+            self.multi.append((cmd, args))
+            self.out += QUEUED
+            return True
+        if self.protocol == 2 and (self.channels or self.patterns) and name not in _SUBSCRIBED_OK:
+            self.out += (
+                b"-ERR Can't execute '%s': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / "
+                b"QUIT / RESET are allowed in this context\r\n" % cmd.name.encode()
+            )
+            return True
+        return False
+
+    def update_special(self) -> None:
+        """Recompute the flag that routes commands through ``_special``."""
+        self.special = (
+            not self.authenticated
+            or self.multi is not None
+            or (self.protocol == 2 and bool(self.channels or self.patterns))
+        )
+
+    def set_protocol(self, version: int) -> None:
+        """Switch between RESP2 and RESP3 replies."""
+        self.protocol = version
+        self.null = NULL3 if version == 3 else NULL_BULK
+        self.null_array = NULL3 if version == 3 else NULL_ARRAY
+        self.update_special()
+
+    def flush(self) -> None:
+        """Send everything buffered in ``out`` with one write."""
+        out = self.out
+        if out and self.transport is not None and not self.transport.is_closing():
+            self.transport.write(bytes(out))
+        out.clear()
+
+    # -- WATCH ----------------------------------------------------------------------------
+
+    def unwatch(self) -> None:
+        """Forget every WATCHed key."""
+        for db, key, _ in self.watched_keys:
+            clients = db.watched.get(key)
+            if clients is not None:
+                with contextlib.suppress(ValueError):
+                    clients.remove(self)
+                if not clients:
+                    del db.watched[key]
+        self.watched_keys = []
+        self.dirty_cas = False
+
+    # -- blocking -------------------------------------------------------------------------
+
+    def block(
+        self,
+        keys: list[bytes],
+        timeout: float,
+        args: list[bytes],
+        serve: Callable[[Client, list[bytes], bytes | None], bool],
+        timeout_reply: bytes,
+    ) -> None:
+        """Wait for any of ``keys`` to be served by ``serve``; 0 ``timeout`` waits forever."""
+        state = BlockState(self.db, keys, args, serve, timeout_reply)
+        for key in dict.fromkeys(keys):
+            self.db.blocked.setdefault(key, deque()).append(self)
+        if timeout > 0:
+            state.timer = asyncio.get_running_loop().call_later(timeout, self._block_timeout)
+        self.blocked = state
+        self.server.blocked_clients += 1
+
+    def unblock(self) -> None:
+        """Leave the blocked state (served, timed out, killed or disconnected)."""
+        state = self.blocked
+        if state is None:
+            return
+        self.blocked = None
+        self.server.blocked_clients -= 1
+        if state.timer is not None:
+            state.timer.cancel()
+        for key in dict.fromkeys(state.keys):
+            queue = state.db.blocked.get(key)
+            if queue is not None:
+                with contextlib.suppress(ValueError):
+                    queue.remove(self)
+                if not queue:
+                    del state.db.blocked[key]
+
+    def _block_timeout(self) -> None:
+        state = self.blocked
+        if state is None:
+            return
+        self.unblock()
+        self.out += state.timeout_reply
+        self.resume()
+
+    def resume(self) -> None:
+        """After unblocking: send the reply, then run requests that queued up meanwhile."""
+        self.flush()
+        if self.closing or self.transport is None or self.blocked is not None:
+            return
+        try:
+            if self.inline_buf is not None:
+                rest = self._inline(b"")
+                if rest:
+                    self.reader.feed(rest)
+            if self.blocked is None:
+                self.process()
+        except ProtocolError as exc:
+            self.protocol_error(str(exc))
+        self.flush()
+
+    # -- pub/sub delivery -----------------------------------------------------------------
+
+    def deliver(self, message: bytes, sender: Client) -> None:
+        """Queue a pub/sub message; drop the client if it exceeds its output limit."""
+        self.out += message
+        if self is sender:
+            return
+        self.flush()
+        transport = self.transport
+        if transport is not None:
+            hard = self.server.pubsub_hard_limit
+            if hard and transport.get_write_buffer_size() > hard:
+                self.server.log("Client closed for overcoming of output buffer limits.")
+                self.closing = True
+                transport.abort()
+                self.cleanup()
+
+
+def _bad_element(arg: object) -> str:
+    kind = {int: ":", list: "*"}.get(type(arg))
+    if kind is None:
+        return "invalid bulk length"
+    return f"expected '$', got '{kind}'"
+
+
+def _hiredis_error(message: str) -> str:
+    """Translate hiredis's framing errors into Redis's wording."""
+    if "bulk" in message.lower() and "multi" in message.lower():
+        return "invalid multibulk length"
+    if "reply type byte" in message:
+        return "invalid multibulk length"
+    return "invalid bulk length"
+
+
+def _unknown(args: list[bytes]) -> bytes:
+    """Redis's unknown-command error, quoting the name and up to the first args."""
+    quoted = b""
+    for arg in args[1:]:
+        if len(quoted) >= 128:
+            break
+        quoted += b"'%s' " % arg[: 128 - len(quoted)]
+    return b"ERR unknown command '%s', with args beginning with: %s" % (args[0][:128], quoted)
+
+
+def _error(exc: CommandError) -> bytes:
+    message = exc.args[0]
+    if isinstance(message, str):
+        message = message.encode()
+    return b"-%s\r\n" % message.replace(b"\r", b" ").replace(b"\n", b" ")
+
+
+class Server:
+    """A gee.kv server: its configuration, keyspace, clients and listening sockets."""
+
+    def __init__(self, config: Config | None = None, *, log_file: TextIO | None = None) -> None:
+        load_all()
+        self.config = config or Config()
+        self.keyspace = Keyspace(self.config.databases)
+        self.clients: dict[int, Client] = {}
+        self._next_id = 0
+        self.log_file = log_file if log_file is not None else sys.stdout
+        # channel/pattern -> subscribers (dicts keep subscription order).
+        self.channels: dict[bytes, dict[Client, None]] = {}
+        self.patterns: dict[bytes, dict[Client, None]] = {}
+        self.pubsub_hard_limit = self.config.pubsub_limits()[0]
+        self.commands_processed = 0
+        self.total_connections = 0
+        self.rejected_connections = 0
+        self.blocked_clients = 0
+        self.pubsub_messages = 0
+        self.start_time = time.time()
+        self.lastsave = int(self.start_time)
+        self.ports: list[int] = []
+        self._servers: list[asyncio.AbstractServer] = []
+        self._cron: asyncio.TimerHandle | None = None
+        self._stopped: asyncio.Event | None = None
+        self.shutdown_requested = False
+
+    def next_client_id(self) -> int:
+        self._next_id += 1
+        return self._next_id
+
+    def log(self, message: str, level: str = "*") -> None:
+        """Write a log line in Redis's format (``pid:M dd Mon yyyy hh:mm:ss.mmm * text``)."""
+        now = time.time()
+        stamp = time.strftime("%d %b %Y %H:%M:%S", time.localtime(now))
+        line = f"{os.getpid()}:M {stamp}.{int(now * 1000) % 1000:03d} {level} {message}\n"
+        with contextlib.suppress(ValueError, OSError):
+            self.log_file.write(line)
+            self.log_file.flush()
+
+    # -- life cycle -----------------------------------------------------------------------
+
+    async def start(self) -> None:
+        """Listen on every bind address (backlog 511, as Redis) and start the cron."""
+        loop = asyncio.get_running_loop()
+        config = self.config
+        self._stopped = asyncio.Event()
+        port = config.port
+        for host in config.bind:
+            server = await loop.create_server(
+                lambda: Client(self), host, port, backlog=511, reuse_address=True
+            )
+            self._servers.append(server)
+            if port == 0 and server.sockets:
+                port = server.sockets[0].getsockname()[1]
+        self.ports = [port]
+        config.values["port"] = str(port)
+        self.log(f"Server initialized (gee.kv, Redis {REDIS_VERSION} compatible)")
+        self.log(f"Running mode=standalone, port={port}.")
+        self.log(f"Ready to accept connections on port {port}")
+        self._cron = loop.call_later(1 / config.hz, self._tick)
+
+    @property
+    def port(self) -> int:
+        """The TCP port it listens on (the chosen one when configured with 0)."""
+        return self.ports[0] if self.ports else self.config.port
+
+    def _tick(self) -> None:
+        """The background cycle: active expiry (a few ms at most) and idle-client timeouts."""
+        ran_out = self.keyspace.active_expire(0.002)
+        if self.keyspace.ready_keys:
+            self.serve_ready()
+        timeout = self.config.timeout
+        if timeout:
+            limit = time.time() - timeout
+            for client in list(self.clients.values()):
+                if (
+                    client.last_interaction < limit
+                    and client.blocked is None
+                    and not client.channels
+                    and not client.patterns
+                ):
+                    client.close()
+        delay = 0.001 if ran_out else 1 / self.config.hz
+        self._cron = asyncio.get_running_loop().call_later(delay, self._tick)
+
+    async def serve_forever(self) -> None:
+        """Run until ``stop`` is called (by a signal or SHUTDOWN)."""
+        if self._stopped is None:
+            await self.start()
+        assert self._stopped is not None
+        await self._stopped.wait()
+
+    def stop(self) -> None:
+        """Stop accepting, flush and close every client, end ``serve_forever``."""
+        for server in self._servers:
+            server.close()
+        if self._cron is not None:
+            self._cron.cancel()
+        for client in list(self.clients.values()):
+            client.close()
+        if self._stopped is not None:
+            self._stopped.set()
+
+    # -- blocking -------------------------------------------------------------------------
+
+    def serve_ready(self) -> None:
+        """Serve clients blocked on keys that got data, first blocked first served."""
+        keyspace = self.keyspace
+        while keyspace.ready_keys:
+            ready = keyspace.ready_keys
+            keyspace.ready_keys = {}
+            for index, key in ready:
+                db = keyspace.dbs[index]
+                queue = db.blocked.get(key)
+                while queue:
+                    client = queue[0]
+                    state = client.blocked
+                    if state is None:  # pragma: no cover  (unblock removes it)
+                        queue.popleft()
+                        continue
+                    saved = client.db
+                    client.db = state.db
+                    try:
+                        served = state.serve(client, state.args, key)
+                    except CommandError as exc:
+                        client.out += _error(exc)
+                        served = True
+                    finally:
+                        client.db = saved
+                    if not served:
+                        break
+                    client.unblock()
+                    asyncio.get_running_loop().call_soon(client.resume)
+                    client.flush()
+                    queue = db.blocked.get(key)
+
+
+def _install_signals(loop: asyncio.AbstractEventLoop, server: Server) -> None:
+    def on_signal(name: str) -> None:
+        server.log(f"Received {name} scheduling shutdown...", "#")
+        server.log("User requested shutdown...", "#")
+        server.stop()
+
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        with contextlib.suppress(NotImplementedError, RuntimeError):
+            loop.add_signal_handler(sig, on_signal, sig.name)
+
+
+async def _main(server: Server) -> None:
+    _install_signals(asyncio.get_running_loop(), server)
+    await server.serve_forever()
+    server.log("Redis is now ready to exit, bye bye...", "#")
+
+
+def run(config: Config | None = None) -> int:
+    """Serve until SIGTERM/SIGINT or SHUTDOWN; return the process exit code."""
+    server = Server(config)
+    with contextlib.suppress(OSError):
+        server.config.dir.mkdir(parents=True, exist_ok=True)
+    try:
+        os.chdir(server.config.dir)
+    except OSError as exc:
+        server.log(f"Can't chdir to '{server.config.dir}': {exc}", "#")
+        return 1
+    server.config.values["dir"] = os.getcwd()
+    server.log("oO0OoO0OoO0Oo gee.kv is starting oO0OoO0OoO0Oo")
+    try:
+        import uvloop
+    except ImportError:  # pragma: no cover
+        runner: Any = asyncio.run
+    else:
+        runner = uvloop.run
+    try:
+        runner(_main(server))
+    except OSError as exc:
+        server.log(f"Failed listening on port {server.config.port} (tcp): {exc}", "#")
+        return 1
+    return 0
