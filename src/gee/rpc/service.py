@@ -16,6 +16,8 @@ import typing
 from collections.abc import Callable
 from typing import Any
 
+import msgspec
+
 from gee.rpc.codec import CODECS, JSON, Decode
 from gee.rpc.errors import ServiceError
 
@@ -143,9 +145,12 @@ def _method(service: str, attr: str, bound: Callable[..., Any]) -> tuple[str, Me
     arg_type, result_type = hints[arg], hints["return"]
     for what, tp in (("argument", arg_type), ("return", result_type)):
         try:
+            # a decoder accepts any class (leaving it to a dec_hook); a schema needs real types
             JSON.decoder(tp)
+            msgspec.json.schema(tp)
         except TypeError as exc:
-            return f"{what} type {_type_name(tp)} cannot be encoded ({exc})", None
+            why = str(exc).splitlines()[-1]
+            return f"{what} type {_type_name(tp)} cannot be encoded ({why})", None
     return "", Method(f"{service}.{attr}", bound, arg_type, result_type)
 
 

@@ -1,0 +1,232 @@
+"""The server against real sockets: replies, errors, ordering, timeouts and bad input."""
+
+from __future__ import annotations
+
+import asyncio
+import struct
+
+import msgspec
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import gee.rpc
+from gee.rpc import RemoteError
+from gee.rpc import protocol as wire
+from tests.rpc.conftest import Served, closed_by_peer, raw, shut
+from tests.rpc.services import Args, Quotient, Sleep
+
+
+@pytest.mark.parametrize("codec", ["msgpack", "json", "jsonrpc"])
+async def test_arith_on_every_codec(served: Served, codec: str) -> None:
+    async with gee.rpc.Client(served.url, codec=codec) as client:
+        got = await client.call("Arith.Multiply", Args(7, 8), timeout=1.0)
+        assert got == 56, f"got {got}; want 56"
+        quo = await client.call("Arith.Divide", Args(17, 5), result=Quotient)
+        assert quo == Quotient(3, 2), f"got {quo}"
+        with pytest.raises(RemoteError, match=r"^divide by zero$"):
+            await client.call("Arith.Divide", Args(1, 0))
+
+
+@pytest.mark.parametrize(
+    ("name", "want"),
+    [
+        ("Arith.Nope", "rpc: can't find method Arith.Nope"),
+        ("Nope.Multiply", "rpc: can't find service Nope.Multiply"),
+        ("Multiply", "rpc: service/method request ill-formed: Multiply"),
+    ],
+)
+async def test_unknown_names_get_go_wording(served: Served, name: str, want: str) -> None:
+    async with gee.rpc.Client(served.url) as client:
+        with pytest.raises(RemoteError) as info:
+            await client.call(name, Args(1, 2))
+        assert info.value.message == want, f"got {info.value.message!r}; want {want!r}"
+        assert await client.call("Arith.Multiply", Args(2, 3)) == 6  # the connection lives on
+
+
+@pytest.mark.parametrize("codec", ["msgpack", "json", "jsonrpc"])
+async def test_wrong_argument_type_names_the_field(served: Served, codec: str) -> None:
+    async with gee.rpc.Client(served.url, codec=codec) as client:
+        with pytest.raises(RemoteError, match=r"Expected `int`, got `str` - at `\$.B`"):
+            await client.call("Arith.Multiply", {"A": 1, "B": "x"})
+        with pytest.raises(RemoteError, match=r"missing required field `B`"):
+            await client.call("Arith.Multiply", {"A": 1})
+
+
+async def test_replies_come_back_in_completion_order(served: Served) -> None:
+    order: list[int] = []
+    async with gee.rpc.Client(served.url) as client:
+
+        async def one(i: int) -> None:
+            await client.call("Timing.Sleep", Sleep(0.02 * (5 - i), i))
+            order.append(i)
+
+        await asyncio.gather(*(one(i) for i in range(5)))
+    assert order == [4, 3, 2, 1, 0], f"got {order}; want the shortest sleep first"
+
+
+async def test_handle_timeout_cancels_the_handler(served: Served) -> None:
+    served.server.handle_timeout = 0.05
+    async with gee.rpc.Client(served.url) as client:
+        with pytest.raises(RemoteError, match=r"request handle timeout: expect within 0\.05s"):
+            await client.call("Timing.Sleep", Sleep(5))
+        await asyncio.sleep(0)
+        assert served.timing.cancelled == 1, "the timed-out handler was not cancelled"
+        assert await client.call("Arith.Multiply", Args(2, 3)) == 6
+
+
+async def test_call_deadline_reaches_the_server(served: Served) -> None:
+    async with gee.rpc.Client(served.url) as client:
+        with pytest.raises(gee.rpc.CallTimeoutError):
+            await client.call("Timing.Sleep", Sleep(5), timeout=0.05)
+        await asyncio.sleep(0.1)
+        assert served.timing.cancelled == 1, "the server kept running a call its caller dropped"
+
+
+async def test_thread_pool_methods_run_concurrently(served: Served) -> None:
+    async with gee.rpc.Client(served.url) as client:
+        loop = asyncio.get_running_loop()
+        start = loop.time()
+        got = await asyncio.gather(
+            *(client.call("Timing.BlockingSleep", Sleep(0.2, i)) for i in range(4))
+        )
+        elapsed = loop.time() - start
+    assert got == [0, 1, 2, 3]
+    assert elapsed < 0.7, f"4 x 0.2 s blocking calls took {elapsed:.2f}s; want them in parallel"
+
+
+async def test_vanished_client_cancels_its_handlers(served: Served) -> None:
+    reader, writer = await raw(served.address)
+    writer.write(wire.encode_handshake(1))
+    body = msgspec.msgpack.encode({"seconds": 5.0})
+    writer.write(wire.encode_request(1, b"Timing.Sleep", body))
+    await writer.drain()
+    assert await reader.readexactly(8) == wire.encode_handshake(1)
+    for _ in range(100):
+        if served.timing.started:
+            break
+        await asyncio.sleep(0.01)
+    await shut(writer)
+    for _ in range(100):
+        if served.timing.cancelled:
+            break
+        await asyncio.sleep(0.01)
+    assert served.timing.cancelled == 1, "the handler outlived its client"
+    assert all(not c.tasks for c in served.server._connections)
+
+
+@pytest.mark.parametrize(
+    "first",
+    [
+        b"\x00\x3b\xef\x5d\x01\x01\x00\x00",  # wrong magic
+        b"\x00\x3b\xef\x5c\x09\x01\x00\x00",  # unknown version
+        b"\x00\x3b\xef\x5c\x01\x07\x00\x00",  # unknown codec
+        b"\xff\xfe garbage",  # no protocol at all
+        b"{not json\n",  # a JSON-RPC line that is not JSON
+        b"BREW /coffee HTCPCP/1.0\r\n\r\n",  # not HTTP/
+    ],
+)
+async def test_bad_openings_close_only_that_connection(served: Served, first: bytes) -> None:
+    reader, writer = await raw(served.address)
+    writer.write(first)
+    got = await closed_by_peer(reader)
+    assert got == b"", f"got {got!r}; want a silent close"
+    await shut(writer)
+    async with gee.rpc.Client(served.url) as client:
+        assert await client.call("Arith.Multiply", Args(3, 3)) == 9
+
+
+async def test_oversized_frame_gets_an_error_and_the_connection_lives(served: Served) -> None:
+    served.server.max_frame = 1024
+    async with gee.rpc.Client(served.url, max_frame=1 << 20) as client:
+        with pytest.raises(RemoteError, match="exceeds the server's limit of 1024"):
+            await client.call("Timing.Echo", b"x" * 5000)
+        assert await client.call("Timing.Echo", b"small") == b"small"
+
+
+async def test_huge_length_is_refused_before_allocation(served: Served) -> None:
+    reader, writer = await raw(served.address)
+    writer.write(wire.encode_handshake(1))
+    writer.write(struct.pack(">IQBBH", 0xFFFFFFF0, 9, wire.REQUEST, 0, 0))
+    await writer.drain()
+    assert await reader.readexactly(8) == wire.encode_handshake(1)
+    head = await reader.readexactly(16)
+    length, seq, kind, _, _ = struct.unpack(">IQBBH", head)
+    message = await reader.readexactly(length - 12)
+    assert (seq, kind) == (9, wire.ERROR)
+    assert b"exceeds the server's limit" in message, message
+    for conn in served.server._connections:
+        assert len(conn._pending) == 0
+    await shut(writer)
+
+
+async def test_half_frame_then_hang_up(served: Served) -> None:
+    reader, writer = await raw(served.address)
+    frame = wire.encode_request(1, b"Arith.Multiply", msgspec.msgpack.encode(Args(1, 2)))
+    writer.write(wire.encode_handshake(1) + frame[: len(frame) // 2])
+    await writer.drain()
+    await reader.readexactly(8)
+    await shut(writer)
+    async with gee.rpc.Client(served.url) as client:
+        assert await client.call("Arith.Multiply", Args(4, 4)) == 16
+
+
+async def test_reply_frames_from_a_client_are_refused(served: Served) -> None:
+    reader, writer = await raw(served.address)
+    writer.write(wire.encode_handshake(1) + wire.encode_reply(1, b"\xc0"))
+    await reader.readexactly(8)
+    assert await closed_by_peer(reader) == b""
+    await shut(writer)
+
+
+@settings(
+    max_examples=40,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+)
+@given(data=st.binary(min_size=1, max_size=300), handshake=st.booleans())
+async def test_garbage_never_hurts_the_server(served: Served, data: bytes, handshake: bool) -> None:
+    reader, writer = await raw(served.address)
+    writer.write((wire.encode_handshake(1) if handshake else b"") + data)
+    await writer.drain()
+    try:
+        async with asyncio.timeout(0.05):
+            await reader.read()
+    except TimeoutError:
+        pass  # still waiting for the rest of a frame: fine
+    await shut(writer)
+    async with gee.rpc.Client(served.url) as client:
+        assert await client.call("Arith.Multiply", Args(5, 5)) == 25
+
+
+async def test_http_connect_then_gee_protocol(served: Served) -> None:
+    reader, writer = await raw(served.address)
+    writer.write(b"CONNECT /_geerpc_ HTTP/1.0\r\n\r\n")
+    assert await reader.readuntil(b"\n\n") == b"HTTP/1.0 200 Connected to Gee RPC\n\n"
+    await shut(writer)
+    async with gee.rpc.Client(f"http@127.0.0.1:{served.address.port}") as client:
+        assert await client.call("Arith.Multiply", Args(6, 7)) == 42
+
+
+@pytest.mark.parametrize(
+    ("request_head", "status"),
+    [
+        (b"GET /_geerpc_ HTTP/1.0\r\n\r\n", b"HTTP/1.0 405 Method Not Allowed"),
+        (b"GET /elsewhere HTTP/1.1\r\nHost: x\r\n\r\n", b"HTTP/1.0 404 Not Found"),
+    ],
+)
+async def test_http_other_requests(served: Served, request_head: bytes, status: bytes) -> None:
+    reader, writer = await raw(served.address)
+    writer.write(request_head)
+    got = await closed_by_peer(reader)
+    assert got.startswith(status), f"got {got[:60]!r}; want {status!r}"
+    await shut(writer)
+
+
+async def test_shutdown_lets_calls_finish(served: Served) -> None:
+    client = gee.rpc.Client(served.url)
+    call = asyncio.ensure_future(client.call("Timing.Sleep", Sleep(0.1, 7)))
+    await asyncio.sleep(0.03)
+    await served.server.shutdown(grace=2.0)
+    assert await call == 7
+    await client.close()
