@@ -1,0 +1,475 @@
+"""Session: one connection's worth of work — queries, writes, DDL and transactions.
+
+Every statement goes through ``_fetch`` or ``_execute``, the one place where driver exceptions
+are translated into ``gee.orm.errors`` and statements are logged (at DEBUG on the ``gee.orm``
+logger; nothing is formatted when that level is off).
+
+Transactions: outside one, each statement commits on its own (the connection is in autocommit
+mode). ``begin()/commit()/rollback()`` drive one explicitly; ``with s.transaction():`` commits
+at the end or rolls back on any exception and re-raises; a ``transaction()`` inside another is a
+SAVEPOINT, so an inner failure undoes only the inner block.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from gee.orm.clause import Raw
+from gee.orm.errors import OperationalError, QueryError
+from gee.orm.hooks import (
+    AFTER_DELETE,
+    AFTER_INSERT,
+    AFTER_UPDATE,
+    BEFORE_DELETE,
+    BEFORE_INSERT,
+    BEFORE_UPDATE,
+    run_hooks,
+)
+from gee.orm.mapping import loader, params_extractor
+from gee.orm.query import Query
+from gee.orm.schema import Model, Table, table_of
+
+if TYPE_CHECKING:
+    from gee.orm.engine import Engine
+
+__all__ = ["Session"]
+
+log = logging.getLogger("gee.orm")
+M = TypeVar("M", bound=Model)
+
+# Rows per executemany batch in insert_many: bounds memory, keeps round trips few.
+BATCH_SIZE = 1000
+
+
+class Session:
+    """Work on one pooled connection; close it (or use ``with``) to give the connection back."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self.dialect = engine.dialect
+        self._conn: Any = engine.pool.acquire()
+        self._depth = 0  # 0: no transaction; 1: BEGIN; n > 1: n - 1 savepoints inside it
+        self._broken = False
+
+    # ------------------------------------------------------------------ plumbing
+
+    @property
+    def closed(self) -> bool:
+        return self._conn is None
+
+    @property
+    def in_transaction(self) -> bool:
+        return self._depth > 0
+
+    def _connection(self) -> Any:
+        conn = self._conn
+        if conn is None:
+            raise QueryError("the session is closed; open a new one with engine.session()")
+        return conn
+
+    def _fetch(self, sql: str, params: Sequence[object]) -> list[Any]:
+        conn = self._connection()
+        dialect = self.dialect
+        try:
+            if log.isEnabledFor(logging.DEBUG):
+                start = time.perf_counter()
+                rows = dialect.fetchall(conn, sql, params)
+                log.debug("%.3f ms %s %r", (time.perf_counter() - start) * 1e3, sql, params)
+                return rows
+            return dialect.fetchall(conn, sql, params)
+        except dialect.error as exc:
+            raise self._translate(exc, sql, params) from exc
+
+    def _execute(self, sql: str, params: Sequence[object]) -> tuple[int, int | None]:
+        conn = self._connection()
+        dialect = self.dialect
+        try:
+            if log.isEnabledFor(logging.DEBUG):
+                start = time.perf_counter()
+                result = dialect.execute(conn, sql, params)
+                log.debug("%.3f ms %s %r", (time.perf_counter() - start) * 1e3, sql, params)
+                return result
+            return dialect.execute(conn, sql, params)
+        except dialect.error as exc:
+            raise self._translate(exc, sql, params) from exc
+
+    def _executemany(self, sql: str, rows: Sequence[Sequence[object]]) -> int:
+        conn = self._connection()
+        dialect = self.dialect
+        try:
+            if log.isEnabledFor(logging.DEBUG):
+                log.debug("executemany %s (%d rows)", sql, len(rows))
+            return dialect.executemany(conn, sql, rows)
+        except dialect.error as exc:
+            raise self._translate(exc, sql, rows[0] if rows else ()) from exc
+
+    def _translate(self, exc: BaseException, sql: str, params: Sequence[object]) -> Exception:
+        error = self.dialect.translate(exc, sql, params)
+        if isinstance(error, OperationalError):
+            self._broken = True  # never hand a possibly dead connection to the next session
+        return error
+
+    def _cached(self, key: tuple[object, ...], build: Any) -> Any:
+        cache = self.dialect.cache
+        found = cache.get(key)
+        if found is None:
+            found = cache[key] = build()
+        return found
+
+    # ------------------------------------------------------------------ queries
+
+    def query(self, model: type[M]) -> Query[M]:
+        """A query over ``model``'s table; see ``gee.orm.query.Query``."""
+        self._connection()
+        return Query(self, table_of(model))
+
+    def get(self, model: type[M], key: object) -> M | None:
+        """The row with primary key ``key`` (a tuple for a composite key), or None."""
+        table = table_of(model)
+        pk = table.primary_key
+        if not pk:
+            raise QueryError(f"{model.__name__} has no primary key; use query().where()")
+        values = key if isinstance(key, tuple) and len(pk) > 1 else (key,)
+        if len(values) != len(pk):
+            raise QueryError(f"{model.__name__} has a {len(pk)}-column key; got {key!r}")
+        sql = self._cached(("get", table), lambda: self._by_key_sql(table, "SELECT"))
+        params = []
+        for column, value in zip(pk, values, strict=True):
+            column.validate(value)
+            params.append(self._write(column.kind, value))
+        rows = self._fetch(sql, params)
+        if not rows:
+            return None
+        objects: list[M] = loader(self.dialect, table)(rows)
+        if "after_query" in table.hooks:
+            run_hooks("after_query", objects, self)
+        return objects[0]
+
+    def _write(self, kind: str | None, value: object) -> object:
+        write = self.dialect.writer(kind) if kind else None
+        return value if write is None or value is None else write(value)
+
+    def _by_key_sql(self, table: Table, verb: str, columns: Sequence[Any] = ()) -> str:
+        q = self.dialect.quote
+        mark = self.dialect.placeholder
+        where = " AND ".join(f"{q(c.column)} = {mark}" for c in table.primary_key)
+        if verb == "SELECT":
+            names = ", ".join(q(c.column) for c in table.columns)
+            return f"SELECT {names} FROM {q(table.name)} WHERE {where}"
+        if verb == "UPDATE":
+            sets = ", ".join(f"{q(c.column)} = {mark}" for c in columns)
+            return f"UPDATE {q(table.name)} SET {sets} WHERE {where}"
+        return f"DELETE FROM {q(table.name)} WHERE {where}"
+
+    def raw(self, sql: str, *args: object) -> list[Any]:
+        """Run ``sql`` with ``?`` placeholders bound to ``args``; return its rows as tuples."""
+        text, params = Raw(sql, args).compile(self.dialect)
+        return [tuple(r) for r in self._fetch(text, params)]
+
+    # ------------------------------------------------------------------ writes
+
+    def insert(self, *objects: Model) -> None:
+        """Insert ``objects`` (several: all or none), filling generated primary keys."""
+        if len(objects) > 1 and self._depth == 0:
+            with self.transaction():
+                self._insert_each(objects)
+        else:
+            self._insert_each(objects)
+
+    def _insert_each(self, objects: Iterable[Model]) -> None:
+        dialect = self.dialect
+        for obj in objects:
+            table = _table(obj)
+            if BEFORE_INSERT in table.hooks:
+                obj.before_insert(self)  # type: ignore[attr-defined]
+            auto = table.auto
+            generate = auto is not None and obj.__dict__[auto.name] is None
+            sql, extract = self._cached(
+                ("insert", table, generate), lambda t=table, g=generate: self._insert_sql(t, g)
+            )
+            params = extract(obj)
+            if generate and dialect.returning:
+                obj.__dict__[auto.name] = self._fetch(sql, params)[0][0]  # type: ignore[union-attr]
+            else:
+                _, rowid = self._execute(sql, params)
+                if generate:
+                    obj.__dict__[auto.name] = rowid  # type: ignore[union-attr]
+            if AFTER_INSERT in table.hooks:
+                obj.after_insert(self)  # type: ignore[attr-defined]
+
+    def _insert_sql(self, table: Table, generate: bool) -> tuple[str, Any]:
+        columns = [c for c in table.columns if not (generate and c is table.auto)]
+        sql = self.dialect.insert(table, columns, returning=generate)
+        return sql, params_extractor(self.dialect, table, columns)
+
+    def insert_many(self, objects: Iterable[Model], *, batch_size: int = BATCH_SIZE) -> int:
+        """Insert many objects in batches with executemany; return how many.
+
+        Faster than ``insert`` for bulk loads, at a price: generated keys are not filled in.
+        All rows are inserted or none.
+        """
+        groups: dict[tuple[Table, bool], list[Model]] = {}
+        for obj in objects:
+            table = _table(obj)
+            auto = table.auto
+            generate = auto is not None and obj.__dict__[auto.name] is None
+            groups.setdefault((table, generate), []).append(obj)
+        total = 0
+        with self.transaction():
+            for (table, generate), group in groups.items():
+                if BEFORE_INSERT in table.hooks:
+                    run_hooks(BEFORE_INSERT, group, self)
+                sql, extract = self._cached(
+                    ("insert", table, generate, "many"),
+                    lambda t=table, g=generate: self._insert_sql_many(t, g),
+                )
+                rows = [extract(obj) for obj in group]
+                for start in range(0, len(rows), batch_size):
+                    self._executemany(sql, rows[start : start + batch_size])
+                total += len(rows)
+                if AFTER_INSERT in table.hooks:
+                    run_hooks(AFTER_INSERT, group, self)
+        return total
+
+    def _insert_sql_many(self, table: Table, generate: bool) -> tuple[str, Any]:
+        columns = [c for c in table.columns if not (generate and c is table.auto)]
+        return self.dialect.insert(table, columns, returning=False), params_extractor(
+            self.dialect, table, columns
+        )
+
+    def upsert(
+        self,
+        *objects: Model,
+        on: Sequence[str] | None = None,
+        update: Sequence[str] | None = None,
+    ) -> None:
+        """Insert each object, or update the row it collides with.
+
+        ``on``: the fields of the unique key that decides a collision (default: the primary
+        key; MySQL ignores it and uses whichever unique key collides). ``update``: the fields to
+        overwrite on a collision (default: every other inserted field; empty: keep the row).
+        Generated keys are filled in either way.
+        """
+        if len(objects) > 1 and self._depth == 0:
+            with self.transaction():
+                self._upsert_each(objects, on, update)
+        else:
+            self._upsert_each(objects, on, update)
+
+    def _upsert_each(
+        self, objects: Iterable[Model], on: Sequence[str] | None, update: Sequence[str] | None
+    ) -> None:
+        dialect = self.dialect
+        for obj in objects:
+            table = _table(obj)
+            auto = table.auto
+            generate = auto is not None and obj.__dict__[auto.name] is None
+            key = (
+                "upsert",
+                table,
+                generate,
+                tuple(on or ()),
+                None if update is None else tuple(update),
+            )
+            sql, extract = self._cached(
+                key, lambda t=table, g=generate: self._upsert_sql(t, g, on, update)
+            )
+            if BEFORE_INSERT in table.hooks:
+                obj.before_insert(self)  # type: ignore[attr-defined]
+            params = extract(obj)
+            if generate and dialect.name != "mysql":
+                rows = self._fetch(sql, params)
+                if rows:
+                    obj.__dict__[auto.name] = rows[0][0]  # type: ignore[union-attr]
+            else:
+                _, rowid = self._execute(sql, params)
+                if generate and rowid:
+                    obj.__dict__[auto.name] = rowid  # type: ignore[union-attr]
+            if AFTER_INSERT in table.hooks:
+                obj.after_insert(self)  # type: ignore[attr-defined]
+
+    def _upsert_sql(
+        self, table: Table, generate: bool, on: Sequence[str] | None, update: Sequence[str] | None
+    ) -> tuple[str, Any]:
+        columns = [c for c in table.columns if not (generate and c is table.auto)]
+        if on is None:
+            if generate or not table.primary_key:
+                raise QueryError(
+                    f"upsert of {table.model.__name__} without its primary key needs on=(fields "
+                    "of a unique key)"
+                )
+            conflict = list(table.primary_key)
+        else:
+            conflict = [table.column(name) for name in on]
+        if update is None:
+            skip = {id(c) for c in conflict}
+            updated = [c for c in columns if id(c) not in skip and not c.primary_key]
+        else:
+            updated = [table.column(name) for name in update]
+        sql = self.dialect.upsert(table, columns, conflict, updated, returning=generate)
+        return sql, params_extractor(self.dialect, table, columns)
+
+    def update(self, obj: Model) -> int:
+        """Write every field of ``obj`` to its row, found by primary key; return rows matched."""
+        table = _table(obj)
+        key_values = self._key_of(obj, table)
+        if BEFORE_UPDATE in table.hooks:
+            obj.before_update(self)  # type: ignore[attr-defined]
+        others = [c for c in table.columns if not c.primary_key]
+        if not others:
+            raise QueryError(f"{table.model.__name__} has only key fields; nothing to update")
+
+        def build() -> tuple[str, Any]:
+            sql = self._by_key_sql(table, "UPDATE", others)
+            return sql, params_extractor(self.dialect, table, others)
+
+        sql, extract = self._cached(("update", table), build)
+        count = self._execute(sql, [*extract(obj), *key_values])[0]
+        if AFTER_UPDATE in table.hooks:
+            obj.after_update(self)  # type: ignore[attr-defined]
+        return count
+
+    def delete(self, obj: Model) -> int:
+        """Delete ``obj``'s row, found by primary key; return rows deleted."""
+        table = _table(obj)
+        key_values = self._key_of(obj, table)
+        if BEFORE_DELETE in table.hooks:
+            obj.before_delete(self)  # type: ignore[attr-defined]
+        sql = self._cached(("delete", table), lambda: self._by_key_sql(table, "DELETE"))
+        count = self._execute(sql, key_values)[0]
+        if AFTER_DELETE in table.hooks:
+            obj.after_delete(self)  # type: ignore[attr-defined]
+        return count
+
+    def _key_of(self, obj: Model, table: Table) -> list[object]:
+        if not table.primary_key:
+            raise QueryError(f"{table.model.__name__} has no primary key; use query().update()")
+        values = []
+        for c in table.primary_key:
+            value = obj.__dict__[c.name]
+            if value is None:
+                raise QueryError(f"{table.model.__name__}.{c.name} (primary key) is None")
+            values.append(self._write(c.kind, value))
+        return values
+
+    # ------------------------------------------------------------------ schema
+
+    def create_table(self, *models: type[Model], exists_ok: bool = False) -> None:
+        """Create each model's table and indexes (all or none)."""
+        with self.transaction():
+            for model in models:
+                table = table_of(model)
+                if exists_ok and self.has_table(model):
+                    continue
+                for statement in self.dialect.create_table(table):
+                    self._execute(statement, ())
+
+    def drop_table(self, *models: type[Model] | str, missing_ok: bool = False) -> None:
+        for model in models:
+            name = model if isinstance(model, str) else table_of(model).name
+            self._execute(self.dialect.drop_table(name, if_exists=missing_ok), ())
+
+    def has_table(self, model: type[Model] | str) -> bool:
+        name = model if isinstance(model, str) else table_of(model).name
+        sql, params = self.dialect.has_table(name)
+        return bool(self._fetch(sql, params))
+
+    # ------------------------------------------------------------------ transactions
+
+    def begin(self) -> None:
+        """Start a transaction; ``commit()`` or ``rollback()`` ends it."""
+        if self._depth:
+            raise QueryError("a transaction is already open; nest with transaction()")
+        self._execute("BEGIN", ())
+        self._depth = 1
+
+    def commit(self) -> None:
+        if self._depth != 1:
+            raise QueryError(
+                _no_tx("commit") if not self._depth else "commit() inside a nested block"
+            )
+        self._depth = 0
+        self._execute("COMMIT", ())
+
+    def rollback(self) -> None:
+        if self._depth != 1:
+            raise QueryError(
+                _no_tx("rollback") if not self._depth else "rollback() inside a nested block"
+            )
+        self._depth = 0
+        self._execute("ROLLBACK", ())
+
+    @contextmanager
+    def transaction(self) -> Iterator[Session]:
+        """A transaction, or a SAVEPOINT inside one; rolled back on any exception."""
+        if self._depth == 0:
+            self.begin()
+            try:
+                yield self
+            except BaseException:
+                if self._depth:
+                    self._quiet_rollback()
+                raise
+            if self._depth:
+                self.commit()
+            return
+        name = f"gee_sp_{self._depth}"
+        self._execute(f"SAVEPOINT {name}", ())
+        self._depth += 1
+        depth = self._depth
+        try:
+            yield self
+        except BaseException:
+            if self._depth == depth:
+                self._depth -= 1
+                if not self._broken:
+                    self._execute(f"ROLLBACK TO SAVEPOINT {name}", ())
+                    self._execute(f"RELEASE SAVEPOINT {name}", ())
+            raise
+        if self._depth == depth:
+            self._depth -= 1
+            self._execute(f"RELEASE SAVEPOINT {name}", ())
+
+    def _quiet_rollback(self) -> None:
+        self._depth = 0
+        try:
+            self._execute("ROLLBACK", ())
+        except Exception:  # the connection may be dead: the server rolls back on its own
+            self._broken = True
+
+    # ------------------------------------------------------------------ lifetime
+
+    def close(self) -> None:
+        """Roll back an open transaction and return the connection to the pool."""
+        conn = self._conn
+        if conn is None:
+            return
+        if self._depth:
+            self._quiet_rollback()
+        self._conn = None
+        self.engine.pool.release(conn, broken=self._broken)
+
+    def __enter__(self) -> Session:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        state = "closed" if self._conn is None else f"depth={self._depth}"
+        return f"<Session {self.dialect.name} {state}>"
+
+
+def _table(obj: object) -> Table:
+    table = getattr(type(obj), "__table__", None)
+    if table is None or table.model is not type(obj):
+        raise QueryError(f"{obj!r} is not an instance of a gee.orm Model with a table")
+    return table  # type: ignore[no-any-return]
+
+
+def _no_tx(what: str) -> str:
+    return f"{what}() without a transaction; call begin() first"
