@@ -68,6 +68,9 @@ class Pair:
         (Response.json({"ok": True}, 202), 202, "application/json", b'{"ok":true}'),
         ({"p": Point(1, 2)}, 200, "application/json", b'{"p":{"x":1,"y":2}}'),
         ({"p": Pair("x", "y")}, 200, "application/json", b'{"p":{"a":"x","b":"y"}}'),
+        (Point(3, 4), 200, "application/json", b'{"x":3,"y":4}'),
+        (Pair("x", "y"), 200, "application/json", b'{"a":"x","b":"y"}'),
+        ((1, "a"), 200, "application/json", b'[1,"a"]'),
     ],
 )
 async def test_return_values_become_responses(

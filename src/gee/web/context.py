@@ -14,12 +14,14 @@ response. The two spellings never overlap, and mypy knows which returns an await
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import ipaddress
 from collections.abc import AsyncIterable, AsyncIterator, Awaitable
 from http import HTTPStatus
 from typing import TYPE_CHECKING, Any, TypeVar, overload
 from urllib.parse import parse_qs, unquote
 
+import msgspec
 import orjson
 
 from gee.web.errors import ClientDisconnectedError, HTTPError
@@ -434,7 +436,9 @@ class Context:
         self.set_cookie(name, "", max_age=0, path=path, domain=domain)
 
     def render(self, value: Any) -> None:
-        """Turn a handler's return value into the response (None leaves it unchanged)."""
+        """Turn a handler's return value into the response (None leaves it unchanged):
+        str is text/plain, bytes application/octet-stream, and dict, list, a msgspec Struct
+        or a dataclass JSON; a Response is taken as it is."""
         if value is None:
             return
         kind = type(value)
@@ -457,13 +461,15 @@ class Context:
         elif isinstance(value, str):
             self._body = value.encode()
             self._content_type = TEXT
-        elif isinstance(value, dict | list | tuple):
+        elif isinstance(value, dict | list | tuple | msgspec.Struct) or (
+            dataclasses.is_dataclass(value) and not isinstance(value, type)
+        ):
             self._body = dump_json(value)
             self._content_type = JSON
         else:
             raise TypeError(
-                f"a handler returned {kind.__name__}; return None, str, bytes, dict, list "
-                "or a Response"
+                f"a handler returned {kind.__name__}; return None, str, bytes, dict, list, "
+                "a msgspec Struct, a dataclass or a Response"
             )
         self._stream = None
 
