@@ -61,3 +61,6 @@ class Timing:
 
     async def Echo(self, args: bytes) -> bytes:
         return args
+
+    async def Fill(self, size: int) -> bytes:
+        return b"x" * size

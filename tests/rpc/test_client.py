@@ -1,0 +1,216 @@
+"""The client: multiplexing, timeouts, lost connections, redial, transports."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import socket
+import sys
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+import gee.rpc
+from gee.rpc import CallTimeoutError, RPCConnectionError, RPCError
+from tests.rpc.conftest import Served
+from tests.rpc.services import Args, Sleep
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+async def test_ten_thousand_calls_in_flight_on_one_connection(served: Served) -> None:
+    async with gee.rpc.Client(served.url) as client:
+        await client.connect()
+        futures = [client.go("Arith.Multiply", Args(i, 2)) for i in range(10_000)]
+        assert client.in_flight > 0
+        got = await asyncio.gather(*futures)
+        assert got == [2 * i for i in range(10_000)]
+        assert client.in_flight == 0
+
+
+async def test_go_returns_a_future_before_connecting(served: Served) -> None:
+    client = gee.rpc.Client(served.url)
+    fut = client.go("Arith.Multiply", Args(3, 4))
+    assert await fut == 12
+    await client.close()
+
+
+async def test_timed_out_call_is_forgotten_and_late_reply_dropped(served: Served) -> None:
+    async with gee.rpc.Client(served.url) as client:
+        served.server.handle_timeout = None
+        with pytest.raises(CallTimeoutError, match=r"Timing.Sleep timed out after 0\.05s"):
+            await client.call("Timing.Sleep", Sleep(0.2, 1), timeout=0.05)
+        assert client.in_flight == 0
+        # the next call on the same connection is unaffected by the stale seq
+        assert await client.call("Timing.Sleep", Sleep(0.01, 2), timeout=1) == 2
+
+
+async def test_cancelled_call_is_forgotten(served: Served) -> None:
+    async with gee.rpc.Client(served.url) as client:
+        task = asyncio.ensure_future(client.call("Timing.Sleep", Sleep(0.3)))
+        await asyncio.sleep(0.05)
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+        assert client.in_flight == 0
+        fut = client.go("Timing.Sleep", Sleep(0.3))
+        await asyncio.sleep(0.01)
+        fut.cancel()
+        await asyncio.sleep(0)
+        assert client.in_flight == 0
+
+
+async def test_connection_refused() -> None:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    with pytest.raises(RPCConnectionError, match=r"cannot connect to tcp@127\.0\.0\.1"):
+        await gee.rpc.connect(f"tcp@127.0.0.1:{port}")
+
+
+async def test_connect_timeout_when_the_server_never_answers() -> None:
+    done = asyncio.Event()
+
+    async def mute(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await reader.read()
+        writer.close()
+        await writer.wait_closed()
+        done.set()
+
+    server = await asyncio.start_server(mute, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    try:
+        with pytest.raises(RPCConnectionError, match=r"timed out after 0\.1s"):
+            await gee.rpc.connect(f"tcp@127.0.0.1:{port}", connect_timeout=0.1)
+        async with asyncio.timeout(2):
+            await done.wait()
+    finally:
+        server.close()
+        await server.wait_closed()
+
+
+async def test_unknown_codec_is_refused_by_name() -> None:
+    with pytest.raises(RPCError, match="unknown codec 'gob'"):
+        gee.rpc.Client("tcp@127.0.0.1:1", codec="gob")
+
+
+async def test_request_over_the_limit_is_refused_before_sending(served: Served) -> None:
+    async with gee.rpc.Client(served.url, max_frame=100) as client:
+        with pytest.raises(gee.rpc.FrameTooLargeError, match="exceeds the limit of 100"):
+            await client.call("Timing.Echo", b"x" * 200)
+        assert await client.call("Timing.Echo", b"ok") == b"ok"
+
+
+async def test_reply_over_the_limit_fails_that_call_only(served: Served) -> None:
+    async with gee.rpc.Client(served.url, max_frame=100) as client:
+        with pytest.raises(gee.rpc.FrameTooLargeError, match="reply of 1015 bytes exceeds"):
+            await client.call("Timing.Fill", 1000)
+        assert await client.call("Timing.Fill", 10) == b"x" * 10
+
+
+async def test_unix_socket(tmp_path: Path) -> None:
+    from tests.rpc.services import Arith
+
+    server = gee.rpc.Server()
+    server.register(Arith())
+    path = tmp_path / "rpc.sock"
+    await server.start(f"unix@{path}")
+    try:
+        async with gee.rpc.Client(f"unix@{path}") as client:
+            assert await client.call("Arith.Multiply", Args(2, 21)) == 42
+    finally:
+        await server.shutdown()
+    assert not path.exists()
+
+
+def test_sync_client(tmp_path: Path) -> None:
+    import threading
+
+    from tests.rpc.services import Arith
+
+    ready = threading.Event()
+    box: dict[str, object] = {}
+
+    def serve() -> None:
+        async def main() -> None:
+            server = gee.rpc.Server()
+            server.register(Arith())
+            box["address"] = str(await server.start())
+            stop = asyncio.Event()
+            box["stop"] = (asyncio.get_running_loop(), stop)
+            ready.set()
+            await stop.wait()
+            await server.shutdown()
+
+        asyncio.run(main())
+
+    thread = threading.Thread(target=serve)
+    thread.start()
+    try:
+        assert ready.wait(5)
+        with gee.rpc.SyncClient(str(box["address"])) as client:
+            assert client.call("Arith.Multiply", Args(6, 6)) == 36
+    finally:
+        loop, stop = box["stop"]  # type: ignore[misc]
+        loop.call_soon_threadsafe(stop.set)
+        thread.join(5)
+
+
+@pytest.fixture
+async def child() -> AsyncIterator[tuple[asyncio.subprocess.Process, str]]:
+    """A gee.rpc server in a child process, killed (if still alive) afterwards."""
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "tests.rpc.serve_arith", cwd=ROOT, env=env,
+        stdout=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+    assert proc.stdout is not None
+    async with asyncio.timeout(15):
+        address = (await proc.stdout.readline()).decode().strip()
+    try:
+        yield proc, address
+    finally:
+        if proc.returncode is None:
+            proc.kill()
+        await proc.wait()
+
+
+async def test_server_killed_mid_call_fails_every_pending_call(
+    child: tuple[asyncio.subprocess.Process, str],
+) -> None:
+    proc, address = child
+    client = await gee.rpc.connect(address)
+    try:
+        calls = [client.go("Timing.Sleep", Sleep(10, i)) for i in range(50)]
+        assert await client.call("Arith.Multiply", Args(2, 2)) == 4
+        proc.kill()
+        async with asyncio.timeout(5):
+            results = await asyncio.gather(*calls, return_exceptions=True)
+        assert all(isinstance(r, RPCConnectionError) for r in results), results[:3]
+        assert "lost" in str(results[0])
+        assert client.in_flight == 0
+        with pytest.raises(RPCConnectionError, match="cannot connect"):
+            await client.call("Arith.Multiply", Args(1, 1))
+    finally:
+        await client.close()
+
+
+async def test_client_redials_after_the_server_restarts(served: Served) -> None:
+    async with gee.rpc.Client(served.url) as client:
+        assert await client.call("Arith.Multiply", Args(1, 1)) == 1
+        for conn in list(served.server._connections):
+            conn.close()
+        await asyncio.sleep(0.05)
+        assert not client.connected
+        assert await client.call("Arith.Multiply", Args(2, 5)) == 10
+
+
+async def test_close_fails_pending_calls(served: Served) -> None:
+    client = await gee.rpc.connect(served.url)
+    fut = client.go("Timing.Sleep", Sleep(5))
+    await client.close()
+    with pytest.raises(RPCConnectionError):
+        await fut
+    with pytest.raises(RPCConnectionError, match="client is closed"):
+        await client.call("Arith.Multiply", Args(1, 1))
