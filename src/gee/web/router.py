@@ -58,7 +58,8 @@ _TOKEN = re.compile(r"[A-Za-z0-9!#$%&'*+\-.^_`|~]+")  # an HTTP method (RFC 9110
 _BAD_ESCAPE = re.compile(r"%(?![0-9A-Fa-f]{2})")
 _PARAM_SAFE = "!$&'()*+,;=:@"  # quote() keeps letters, digits and "_.-~" anyway
 _MAX_SEGMENTS = 64  # keeps the code generator's recursion far from Python's limit
-_MAX_NESTING = 40  # deeper subtrees go to functions of their own (the tokenizer stops at 100)
+_MAX_NESTING = 40
+_NEVER = float("inf")  # deeper subtrees go to functions of their own (the tokenizer stops at 100)
 
 _Found = tuple[Any, dict[str, str]]
 _Finder = Callable[[str], _Found | None]
@@ -147,22 +148,25 @@ def _decode(value: str) -> str:
 class _Compiler:
     """Generates the finder of one method: ``find(path) -> (value, raw params) | None``.
 
-    The generated code for a node whose children consume ``segs[i]`` reads::
+    The path is split once, and its length picks a block of code that knows every segment as a
+    local variable (``_, s1, s2, s3 = segs``) and holds only the routes that can match a path of
+    that many segments. In a block, the code for a trie node whose children read ``s<i>`` is::
 
-        if n == i: return <its leaf>              # the path ends here
-        if n > i:
-            s<i> = segs[i]
-            if s<i> < 'm': ... elif s<i> == 'a': <child 'a' at i+1> ...   # static children
-            if s<i>: <the param child at i+1>     # reached only when no static branch returned
-            if n > i + 1 or s<i>: return <catchall>
+        if s<i> < 'm': ... elif s<i> == 'a': <child 'a'>   # a binary search of its statics
+        if s<i>: <the param child>      # reached only when no static branch returned
+        return <catchall>               # ("if s<i>:" when s<i> is the last segment)
 
-    A branch that finds nothing falls through to the next kind: that is the backtracking. Params
-    are local variables ``s<i>``, collected into a dict display only by the ``return`` of a leaf.
+    and a node at the end of the path is ``return <leaf>``. A branch that finds nothing falls
+    through to the next kind: that is the backtracking. Params are the locals ``s<i>``, collected
+    into a dict display only by the ``return`` of a leaf. Paths longer than every pattern share one
+    block, where only catchalls can match.
     """
 
     def __init__(self, static: dict[str, _Found]) -> None:
         self.namespace: dict[str, Any] = {"S": static}
         self.functions: list[list[str]] = []
+        self.reach: dict[int, tuple[frozenset[int], float]] = {}  # id(node) -> see _reach
+        self.deepest = 0  # the most segments a leaf, or a catchall's start, needs
 
     def compile(self, root: _Node[Any], method: str) -> _Finder:
         lines = [
@@ -174,62 +178,108 @@ class _Compiler:
             " n = len(segs)",
         ]
         self.functions.append(lines)
-        self.node(root, 1, [], lines, 1)
+        _, catchall = self._reach(root, 1)
+        # From `longest` segments on, no leaf can match and every catchall can: one block.
+        longest = self.deepest + 1
+        blocks = [length for length in range(2, longest) if self.alive(root, length)]
+        if catchall < _NEVER:
+            blocks.append(longest)
+        if blocks:
+            self.lengths(root, blocks, longest, lines, 1)
         lines.append(" return None")
         source = "\n".join("\n".join(function) for function in self.functions)
         exec(compile(source, f"<gee.web.router {method}>", "exec"), self.namespace)
         find: _Finder = self.namespace["find"]
         return find
 
+    def _reach(self, node: _Node[Any], i: int) -> tuple[frozenset[int], float]:
+        """The path lengths (segment counts, "" first) at which a leaf under ``node`` ends, and
+        the least length from which a catchall under it can match (_NEVER if none)."""
+        # A leaf without params is found by the static dict before the finder runs: leave it out.
+        leaf = node.leaf
+        lengths = {i} if leaf is not None and "/:" in leaf.pattern else set()
+        catchall: float = i + 1 if node.catchall is not None else _NEVER
+        children = [*node.static.values(), *([node.param] if node.param else [])]
+        for child in children:
+            child_lengths, child_catchall = self._reach(child, i + 1)
+            lengths |= child_lengths
+            catchall = min(catchall, child_catchall)
+        self.reach[id(node)] = (frozenset(lengths), catchall)
+        self.deepest = max(self.deepest, *lengths, i + 1 if node.catchall is not None else 0)
+        return self.reach[id(node)]
+
+    def alive(self, node: _Node[Any], length: int) -> bool:
+        lengths, catchall = self.reach[id(node)]
+        return length in lengths or length >= catchall
+
+    def lengths(
+        self, root: _Node[Any], blocks: list[int], longest: int, out: list[str], depth: int
+    ) -> None:
+        """Emit a binary search over the path lengths that have a block."""
+        pad = " " * depth
+        if len(blocks) > 1:
+            middle = len(blocks) // 2
+            out.append(f"{pad}if n < {blocks[middle]}:")
+            self.lengths(root, blocks[:middle], longest, out, depth + 1)
+            out.append(f"{pad}else:")
+            self.lengths(root, blocks[middle:], longest, out, depth + 1)
+            return
+        length = blocks[0]
+        names = ", ".join(["_", *(f"s{i}" for i in range(1, length))])
+        if length == longest:
+            out.append(f"{pad}if n >= {length}:")
+            out.append(f"{pad} {names} = segs[:{length}]")
+        else:
+            out.append(f"{pad}if n == {length}:")
+            out.append(f"{pad} {names} = segs")
+        self.node(root, 1, length, [], out, depth + 1)
+
     def node(
         self,
         node: _Node[Any],
         i: int,
+        length: int,
         params: list[tuple[str, str]],
         out: list[str],
         depth: int,
     ) -> None:
-        """Emit the code of ``node``, whose children consume ``segs[i]``; ``params`` pairs each
-        param name above it with the expression of its value."""
+        """Emit the code of ``node``, whose children read ``s<i>``, in the block for paths of
+        ``length`` segments; ``params`` pairs each param above it with its value's expression."""
         pad = " " * depth
-        if node.leaf is not None:
-            out.append(f"{pad}if n == {i}: return {self.result(node.leaf, params)}")
-        if not (node.static or node.param or node.catchall):
+        if i == length:
+            assert node.leaf is not None
+            out.append(f"{pad}return {self.result(node.leaf, params)}")
             return
         if depth > _MAX_NESTING:
-            # Locals do not cross into the new function: it reads earlier params from segs.
             name = f"f{len(self.functions)}"
-            lines = [f"def {name}(segs, n):"]
+            args = ", ".join(["segs", *(f"s{j}" for j in range(1, length))])
+            lines = [f"def {name}({args}):"]
             self.functions.append(lines)
-            moved = [(key, re.sub(r"^s(\d+)$", r"segs[\1]", value)) for key, value in params]
-            self.children(node, i, moved, lines, 1)
+            self.node(node, i, length, params, lines, 1)
             lines.append(" return None")
-            out.append(f"{pad}found = {name}(segs, n)")
+            out.append(f"{pad}found = {name}({args})")
             out.append(f"{pad}if found is not None: return found")
-        else:
-            self.children(node, i, params, out, depth)
-
-    def children(
-        self, node: _Node[Any], i: int, params: list[tuple[str, str]], out: list[str], depth: int
-    ) -> None:
-        pad = " " * depth
-        out.append(f"{pad}if n > {i}:")
-        out.append(f"{pad} s{i} = segs[{i}]")
-        if node.static:
-            self.dispatch(node, sorted(node.static), i, params, out, depth + 1)
-        if node.param is not None:
-            out.append(f"{pad} if s{i}:")
+            return
+        keys = sorted(key for key, child in node.static.items() if self.alive(child, length))
+        if keys:
+            self.statics(node, keys, i, length, params, out, depth)
+        if node.param is not None and self.alive(node.param, length):
+            out.append(f"{pad}if s{i}:")
             here = [*params, (node.param_name[1:], f"s{i}")]
-            self.node(node.param, i + 1, here, out, depth + 2)
-        if node.catchall is not None:
-            rest = [*params, (node.catchall.pattern.rsplit("*", 1)[1], f"'/'.join(segs[{i}:])")]
-            out.append(f"{pad} if n > {i + 1} or s{i}: return {self.result(node.catchall, rest)}")
+            self.node(node.param, i + 1, length, here, out, depth + 1)
+        if node.catchall is not None and length >= i + 1:
+            name = node.catchall.pattern.rsplit("*", 1)[1]
+            rest = f"'/'.join(segs[{i}:])" if length > i + 1 else f"s{i}"
+            found = self.result(node.catchall, [*params, (name, rest)])
+            # s<i> is the last segment: the catchall wants at least one character
+            out.append(f"{pad}{'' if length > i + 1 else f'if s{i}: '}return {found}")
 
-    def dispatch(
+    def statics(
         self,
         node: _Node[Any],
         keys: list[str],
         i: int,
+        length: int,
         params: list[tuple[str, str]],
         out: list[str],
         depth: int,
@@ -239,13 +289,13 @@ class _Compiler:
         if len(keys) <= 3:
             for k, key in enumerate(keys):
                 out.append(f"{pad}{'elif' if k else 'if'} s{i} == {key!r}:")
-                self.node(node.static[key], i + 1, params, out, depth + 1)
+                self.node(node.static[key], i + 1, length, params, out, depth + 1)
             return
         middle = len(keys) // 2
         out.append(f"{pad}if s{i} < {keys[middle]!r}:")
-        self.dispatch(node, keys[:middle], i, params, out, depth + 1)
+        self.statics(node, keys[:middle], i, length, params, out, depth + 1)
         out.append(f"{pad}else:")
-        self.dispatch(node, keys[middle:], i, params, out, depth + 1)
+        self.statics(node, keys[middle:], i, length, params, out, depth + 1)
 
     def result(self, route: Route[Any], params: list[tuple[str, str]]) -> str:
         """The expression a leaf returns; a param-free one is a shared constant tuple."""
