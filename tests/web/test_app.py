@@ -379,3 +379,64 @@ async def test_failing_startup_hook_fails_the_lifespan() -> None:
     with pytest.raises(RuntimeError, match="no database"):
         async with TestClient(app):
             pass
+
+
+# ------------------------------------------------------------------ websockets, in-process
+
+
+async def run_websocket(app: Gee, path: str, incoming: list[dict[str, object]]) -> list[object]:
+    """Drive one websocket connection through the ASGI interface; return what the app sent."""
+    sent: list[object] = []
+    queue = list(incoming)
+
+    async def receive() -> dict[str, object]:
+        return queue.pop(0) if queue else {"type": "websocket.disconnect", "code": 1000}
+
+    async def send(message: object) -> None:
+        sent.append(message)
+
+    scope = {"type": "websocket", "path": path, "raw_path": path.encode(), "headers": []}
+    await app(scope, receive, send)
+    return sent
+
+
+async def test_websocket_json_round_trip_and_close() -> None:
+    app = make_app()
+
+    @app.websocket("/ws/:id")
+    async def ws(sock):  # type: ignore[no-untyped-def]
+        await sock.accept()
+        data = await sock.receive_json()
+        await sock.send_json({"id": sock.param("id"), "echo": data})
+
+    sent = await run_websocket(
+        app, "/ws/7", [{"type": "websocket.connect"}, {"type": "websocket.receive", "text": "[1]"}]
+    )
+    assert sent == [
+        {"type": "websocket.accept", "subprotocol": None},
+        {"type": "websocket.send", "text": '{"id":"7","echo":[1]}'},
+        {"type": "websocket.close", "code": 1000, "reason": ""},
+    ]
+
+
+async def test_websocket_handler_error_closes_with_1011(caplog: pytest.LogCaptureFixture) -> None:
+    app = make_app()
+
+    @app.websocket("/ws")
+    async def ws(sock):  # type: ignore[no-untyped-def]
+        await sock.accept()
+        raise RuntimeError("bad")
+
+    sent = await run_websocket(app, "/ws", [{"type": "websocket.connect"}])
+    assert sent[-1] == {"type": "websocket.close", "code": 1011, "reason": ""}
+    assert "RuntimeError: bad" in caplog.text
+
+
+async def test_websocket_unknown_path_is_closed_before_accept() -> None:
+    sent = await run_websocket(make_app(), "/nope", [{"type": "websocket.connect"}])
+    assert sent == [{"type": "websocket.close", "code": 1008}]
+
+
+def test_websocket_handler_must_be_async() -> None:
+    with pytest.raises(TypeError, match="async def"):
+        make_app().websocket("/ws", lambda sock: None)

@@ -53,7 +53,14 @@ class TestClient(httpx.AsyncClient):
                     {"type": "lifespan", "asgi": {"version": "3.0"}}, self._to_app.get, self._send
                 )
             )
-            await self._lifespan_step("startup")
+            try:
+                await self._lifespan_step("startup")
+            except BaseException:
+                self._task.cancel()
+                await asyncio.gather(self._task, return_exceptions=True)
+                self._task = None
+                await super().__aexit__(None, None, None)
+                raise
         return self
 
     async def __aexit__(
@@ -79,6 +86,7 @@ class TestClient(httpx.AsyncClient):
         await asyncio.wait((getting, self._task), return_when=asyncio.FIRST_COMPLETED)
         if not getting.done():
             getting.cancel()
+            await asyncio.gather(getting, return_exceptions=True)
             self._task.result()  # raises what the app raised
             raise RuntimeError(f"the app ended its lifespan without answering {step}")
         reply = getting.result()
