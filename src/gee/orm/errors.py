@@ -105,7 +105,7 @@ def _short(params: Sequence[object]) -> str:
         shown.append(text)
     if len(params) > 20:
         shown.append(f"... ({len(params)} values)")
-    return "(" + ", ".join(shown) + ")"
+    return "[" + ", ".join(shown) + "]"
 
 
 # DB-API 2 names every driver uses for its exception classes, most specific first. Matching on

@@ -121,11 +121,8 @@ def migrate(
         if not planned:
             return []
         with s.transaction():
-            if not s.has_table(Migration):
-                for statement in s.dialect.create_table(table_of(Migration)):
-                    s._execute(statement, ())
+            ddl = [] if s.has_table(Migration) else s.dialect.create_table(table_of(Migration))
+            s._ddl(ddl + planned)
             now = dt.datetime.now().replace(microsecond=0)
-            for statement in planned:
-                s._execute(statement, ())
             s.insert_many([Migration(applied_at=now, statement=st) for st in planned])
         return planned

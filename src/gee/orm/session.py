@@ -359,19 +359,39 @@ class Session:
     # ------------------------------------------------------------------ schema
 
     def create_table(self, *models: type[Model], exists_ok: bool = False) -> None:
-        """Create each model's table and indexes (all or none)."""
-        with self.transaction():
-            for model in models:
-                table = table_of(model)
-                if exists_ok and self.has_table(model):
-                    continue
-                for statement in self.dialect.create_table(table):
-                    self._execute(statement, ())
+        """Create each model's table and indexes (all or none where DDL is transactional)."""
+        statements = []
+        for model in models:
+            table = table_of(model)
+            if exists_ok and self.has_table(model):
+                continue
+            statements += self.dialect.create_table(table)
+        self._ddl(statements)
 
     def drop_table(self, *models: type[Model] | str, missing_ok: bool = False) -> None:
-        for model in models:
-            name = model if isinstance(model, str) else table_of(model).name
-            self._execute(self.dialect.drop_table(name, if_exists=missing_ok), ())
+        names = [m if isinstance(m, str) else table_of(m).name for m in models]
+        self._ddl([self.dialect.drop_table(name, if_exists=missing_ok) for name in names])
+
+    def _ddl(self, statements: Sequence[str]) -> None:
+        """Run DDL: in one transaction where the database allows it.
+
+        MySQL commits implicitly before and after each DDL statement. Inside a ``transaction()``
+        block gee then starts a new transaction, so the rest of the block is still atomic; inside
+        a nested block the savepoints would be gone, so DDL is refused there.
+        """
+        if self.dialect.transactional_ddl:
+            with self.transaction():
+                for statement in statements:
+                    self._execute(statement, ())
+            return
+        if self._depth > 1:
+            raise QueryError(
+                f"{self.dialect.name} commits DDL implicitly; run it outside nested transactions"
+            )
+        for statement in statements:
+            self._execute(statement, ())
+        if self._depth == 1:
+            self._execute("BEGIN", ())
 
     def has_table(self, model: type[Model] | str) -> bool:
         name = model if isinstance(model, str) else table_of(model).name

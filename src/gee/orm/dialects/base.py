@@ -55,6 +55,8 @@ class Dialect:
     quote_char = '"'
     # True: INSERT ... RETURNING fetches generated keys; False: cursor.lastrowid does.
     returning = False
+    # True: DDL can run inside a transaction and be rolled back (not MySQL).
+    transactional_ddl = True
     types: dict[str, str] = {}
     writers: dict[str, Writer] = {"enum": _enum_writer}
     readers: dict[str, Reader] = {}

@@ -26,13 +26,18 @@ from gee.orm.dialects.base import (
     enum_value,
     json_dumps,
 )
-from gee.orm.errors import ConfigError
+from gee.orm.errors import ConfigError, ProgrammingError, translate
 
 if TYPE_CHECKING:
     from gee.orm.engine import URL
     from gee.orm.schema import Table
 
 __all__ = ["MySQLDialect"]
+
+# Server errors PyMySQL reports as OperationalError that are mistakes in the SQL, not failures of
+# the connection: table exists (1050), unknown table (1051), unknown column (1054), duplicate
+# column or index name (1060, 1061), cannot drop (1091), no such table (1146).
+_PROGRAMMING_CODES = frozenset({1049, 1050, 1051, 1054, 1060, 1061, 1091, 1146})
 
 _NO_LIMIT = 18446744073709551615  # MySQL's documented "all rows" for OFFSET without LIMIT
 
@@ -42,6 +47,7 @@ class MySQLDialect(Dialect):
     placeholder = "%s"
     quote_char = "`"
     returning = False
+    transactional_ddl = False
     types = {
         "int": "BIGINT",
         "float": "DOUBLE",
@@ -121,6 +127,12 @@ class MySQLDialect(Dialect):
             first = q(columns[0].column)
             sets.append(f"{first} = {first}")  # MySQL has no DO NOTHING
         return sql + " ON DUPLICATE KEY UPDATE " + ", ".join(sets)
+
+    def translate(self, exc: BaseException, sql: str, params: Sequence[object]) -> Exception:
+        code = exc.args[0] if exc.args else None
+        if type(exc).__name__ == "OperationalError" and code in _PROGRAMMING_CODES:
+            return ProgrammingError(f"{type(exc).__name__}: {exc}", sql, params)
+        return translate(exc, sql, params)
 
     def connect(self, url: URL) -> Connection:
         try:

@@ -113,6 +113,7 @@ class SQLiteDialect(Dialect):
             text.startswith(("no such", "near "))
             or "syntax error" in text
             or "has no column" in text
+            or "already exists" in text
         ):
             return ProgrammingError(f"{type(exc).__name__}: {exc}", sql, params)
         return translate(exc, sql, params)
