@@ -37,7 +37,9 @@ def names(users: list[User]) -> list[str]:
 def test_tables(engine: Engine) -> None:
     assert not engine.has_table(User)
     engine.create_table(User, Tag, Pair)
-    assert engine.has_table(User) and engine.has_table("tags") and engine.has_table(Pair)
+    assert engine.has_table(User)
+    assert engine.has_table("tags")
+    assert engine.has_table(Pair)
     engine.create_table(User, exists_ok=True)
     with pytest.raises(ProgrammingError):
         engine.create_table(User)
@@ -103,7 +105,8 @@ def test_order_limit_offset_first_one(people: Engine) -> None:
         assert names(q.offset(3).all()) == ["dee", "bob"]
         assert names(s.query(User).order_by("-age", "-name").limit(2).all()) == ["cid", "eve"]
         first = q.first()
-        assert first is not None and first.name == "cid"
+        assert first is not None
+        assert first.name == "cid"
         assert s.query(User).where(User.age > 100).first() is None
         assert s.query(User).where(User.name == "bob").one().age == 12
         with pytest.raises(NoResultFound):
@@ -204,7 +207,8 @@ def test_upsert(engine: Engine) -> None:
         assert s.query(User).one().name == "ann2"
         new = User(name="bob", age=1, email="bob@x.org")
         s.upsert(new, on=["email"])
-        assert new.id is not None and new.id != ann.id
+        assert new.id is not None
+        assert new.id != ann.id
         s.upsert(User(name="keep", age=0, email="bob@x.org"), on=["email"], update=[])
         assert s.get(User, new.id) == new
         t = Tag(kind="a", label="b", weight=1)
@@ -237,7 +241,8 @@ def test_raw(people: Engine) -> None:
         assert s.raw("UPDATE users SET age = ? WHERE name = ?", 1, "ann") == []
         with pytest.raises(ProgrammingError) as info:
             s.raw("SELECT nope FROM users WHERE age = ?", 30)
-        assert "SELECT nope" in str(info.value) and "params: [30]" in str(info.value)
+        assert "SELECT nope" in str(info.value)
+        assert "params: [30]" in str(info.value)
 
 
 def test_integrity_error_carries_sql(people: Engine) -> None:
