@@ -31,12 +31,12 @@ def load_routes(name: str) -> list[tuple[str, str]]:
     return routes
 
 
-def concrete(pattern: str, tag: str = "") -> tuple[str, dict[str, str]]:
+def concrete(pattern: str) -> tuple[str, dict[str, str]]:
     """A path that ``pattern`` matches, with a distinct value per param, and those params."""
     params: dict[str, str] = {}
 
     def fill(m: re.Match[str]) -> str:
-        value = f"{m.group(2)}{tag}42"
+        value = f"{m.group(2)}42"
         if m.group(1) == "*":
             value += "/deeper"
         params[m.group(2)] = value
@@ -284,6 +284,17 @@ def test_deep_routes_compile() -> None:
     assert got[1]["rest"] == "v31/x", f"got {got[1]['rest']}; want v31/x"
     with pytest.raises(RouteError, match="more than 64 segments"):
         router.add("GET", deep + "/x", "too deep")
+
+
+def test_routes_added_after_a_match_are_found() -> None:
+    router: Router[str] = Router()
+    router.add("GET", "/a/:x", "x")
+    assert router.match("GET", "/a/b") == ("x", {"x": "b"})
+    router.add("GET", "/a/b", "b")
+    router.add("GET", "/a/:x/c", "c")
+    assert router.match("GET", "/a/b") == ("b", {})
+    assert router.match("GET", "/a/1/c") == ("c", {"x": "1"})
+    assert router.allowed("/a/1/c") == ["GET"]
 
 
 def test_unknown_method_does_not_match() -> None:
