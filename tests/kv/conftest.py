@@ -103,7 +103,9 @@ def _split_elements(reply: bytes) -> tuple[bytes, list[bytes]]:
 
 def canonical(reply: bytes, mode: str) -> bytes:
     """Normalise an unordered reply: 'sort' sorts elements, 'pairs' sorts key-value pairs,
-    'scan' sorts the key list of a SCAN-style reply."""
+    'len' keeps only an aggregate's header, 'type' only the reply's type byte."""
+    if mode == "type":
+        return reply[:1]
     if reply[:1] not in (b"*", b"~", b"%") or reply.startswith(b"*-1"):
         return reply
     header, items = _split_elements(reply)
