@@ -440,3 +440,27 @@ async def test_websocket_unknown_path_is_closed_before_accept() -> None:
 def test_websocket_handler_must_be_async() -> None:
     with pytest.raises(TypeError, match="async def"):
         make_app().websocket("/ws", lambda sock: None)
+
+
+@pytest.mark.parametrize(("raw_path", "want"), [(b"/api/x", "x"), (b"/api", "root"), (b"/x", "x")])
+async def test_root_path_prefix_is_not_routed(raw_path: bytes, want: str) -> None:
+    # uvicorn --root-path /api puts the prefix into path and raw_path; routes are below it.
+    app = make_app()
+    app.get("/x", lambda c: "x")
+    app.get("/", lambda c: "root")
+    sent: list[dict[str, object]] = []
+
+    async def send(message: dict[str, object]) -> None:
+        sent.append(message)
+
+    scope = {
+        "type": "http",
+        "method": "GET",
+        "path": raw_path.decode(),
+        "raw_path": raw_path,
+        "root_path": "/api",
+        "query_string": b"",
+        "headers": [],
+    }
+    await app(scope, None, send)  # type: ignore[arg-type]
+    assert sent[1]["body"] == want.encode()

@@ -328,6 +328,9 @@ class Gee(RouterGroup):
             if b"?" in raw:
                 raw = raw.partition(b"?")[0]
             path = raw.decode("latin-1")
+        root = scope.get("root_path")
+        if root and path.startswith(root):  # mounted under a prefix: route what follows it
+            path = path[len(root) :] or "/"
         method = scope["method"]
         if len(path) > self.max_path_length:
             await self._fail(scope, receive, send, HTTPError(414, "URI Too Long"))
