@@ -114,3 +114,16 @@ def test_removing_any_peer_moves_only_its_keys(
     for key in keys:
         old, new = before.owner(key), after.owner(key)
         assert old in (new, leaver), f"{key!r} moved {old!r} -> {new!r}; {leaver!r} left"
+
+
+@settings(max_examples=50, deadline=None)
+@given(peers=peer_names)
+def test_shares_sum_to_one_and_match_sampled_keys(peers: list[str]) -> None:
+    ring = HashRing.of(peers)
+    shares = ring.shares()
+    assert abs(sum(shares.values()) - 1) < 1e-9, f"got shares summing to {sum(shares.values())}"
+    assert set(shares) == set(peers)
+
+
+def test_shares_of_empty_ring() -> None:
+    assert HashRing().shares() == {}

@@ -81,6 +81,19 @@ class HashRing:
             idx = 0
         return self._owners[points[idx]]
 
+    def shares(self) -> dict[str, float]:
+        """Return each peer's share of the 32-bit hash space (0 to 1): the keys it can expect.
+
+        A peer whose every point was taken over by a later peer has a share of zero.
+        """
+        points = self._points
+        share = dict.fromkeys(self.peers, 0.0)
+        previous = points[-1] - 2**32 if points else 0  # the arc that wraps past zero
+        for point in points:
+            share[self._owners[point]] += (point - previous) / 2**32
+            previous = point
+        return share
+
     @classmethod
     def of(
         cls, peers: Iterable[str], replicas: int = DEFAULT_REPLICAS, hash: Hash | None = None
