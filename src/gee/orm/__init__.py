@@ -18,7 +18,7 @@ See docs/orm.md for the guide.
 """
 
 from gee.orm.clause import Column, Expr, and_, col, func, not_, or_
-from gee.orm.engine import URL, Engine
+from gee.orm.engine import Engine
 from gee.orm.errors import (
     ConfigError,
     DatabaseError,
@@ -37,7 +37,6 @@ from gee.orm.schema import Field, Model, table_of
 from gee.orm.session import Session
 
 __all__ = [
-    "URL",
     "Column",
     "ConfigError",
     "DatabaseError",
