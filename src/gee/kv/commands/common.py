@@ -22,6 +22,9 @@ WRONGTYPE = "WRONGTYPE Operation against a key holding the wrong kind of value"
 NOT_INTEGER = "ERR value is not an integer or out of range"
 NOT_FLOAT = "ERR value is not a valid float"
 SYNTAX = "ERR syntax error"
+RANGE_ERROR = (
+    "ERR value is out of range, value must between -9223372036854775807 and 9223372036854775807"
+)
 INT64_MAX = (1 << 63) - 1
 INT64_MIN = -(1 << 63)
 LONG_MAX = INT64_MAX

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 
 from gee.kv.commands import command
 from gee.kv.commands.common import (
+    RANGE_ERROR,
     INT64_MAX,
     INT64_MIN,
     WRONGTYPE,
@@ -174,6 +175,8 @@ def hincrbyfloat(c: Client, args: list[bytes]) -> None:
     from gee.kv.commands.strings import parse_long_double
 
     if parse_long_double(args[3]) is None:
+        if args[3].lower().lstrip(b"+-") in (b"inf", b"infinity"):
+            raise CommandError("ERR value is NaN or Infinity")
         raise CommandError("ERR value is not a valid float")
     value = _hash_for_write(c, args[1])
     old = value.get(args[2])
@@ -199,6 +202,8 @@ def hrandfield(c: Client, args: list[bytes]) -> None:
         c.out += c.null if not value else bulk(random.choice(list(value)))
         return
     count = parse_int(args[2])
+    if count == -INT64_MAX - 1:
+        raise CommandError(RANGE_ERROR)
     if count < -(INT64_MAX // 2) or (with_values and count < -(INT64_MAX // 4)):
         raise CommandError("ERR value is out of range")
     value = _hash(c, args[1])

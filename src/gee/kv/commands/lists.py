@@ -80,7 +80,8 @@ def _drop_if_empty(db: Database, key: bytes, value: Any) -> None:
 
 def _pop(c: Client, args: list[bytes], left: bool) -> None:
     if len(args) > 3:
-        raise CommandError(SYNTAX)
+        name = "lpop" if left else "rpop"
+        raise CommandError(f"ERR wrong number of arguments for '{name}' command")
     count = None
     if len(args) == 3:
         count = parse_int(args[2], "ERR value is out of range, must be positive")

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 
 from gee.kv.commands import command
 from gee.kv.commands.common import (
+    RANGE_ERROR,
     INT64_MAX,
     SYNTAX,
     WRONGTYPE,
@@ -135,6 +136,8 @@ def srandmember(c: Client, args: list[bytes]) -> None:
         c.out += c.null if not value else bulk(random.choice(tuple(value)))
         return
     count = parse_int(args[2])
+    if count == -INT64_MAX - 1:
+        raise CommandError(RANGE_ERROR)
     if count < -(INT64_MAX // 2):
         raise CommandError("ERR value is out of range")
     value = _set(c, args[1])

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 
 from gee.kv.commands import command
 from gee.kv.commands.common import (
+    RANGE_ERROR,
     INT64_MAX,
     SYNTAX,
     WRONGTYPE,
@@ -658,6 +659,8 @@ def zrandmember(c: Client, args: list[bytes]) -> None:
         return
     count = parse_int(args[2])
     with_scores = len(args) == 4
+    if count == -INT64_MAX - 1:
+        raise CommandError(RANGE_ERROR)
     if count < -(INT64_MAX // 2) or (with_scores and count < -(INT64_MAX // 4)):
         raise CommandError("ERR value is out of range")
     z = _zset(c, args[1])
