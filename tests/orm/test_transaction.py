@@ -1,0 +1,115 @@
+"""Transactions: commit, rollback on exceptions, savepoints, explicit begin/commit/rollback."""
+
+from __future__ import annotations
+
+import pytest
+
+from gee.orm import Engine, IntegrityError, OperationalError, QueryError
+from tests.orm.models import User
+from tests.servers import RunningServer
+
+
+@pytest.fixture
+def users(engine: Engine) -> Engine:
+    engine.create_table(User)
+    return engine
+
+
+def count(engine: Engine) -> int:
+    with engine.session() as s:
+        return s.query(User).count()
+
+
+class Boom(Exception):
+    pass
+
+
+def test_commit_and_rollback(users: Engine) -> None:
+    with users.transaction() as s:
+        s.insert(User(name="a", age=1))
+    assert count(users) == 1
+    with pytest.raises(Boom), users.transaction() as s:
+        s.insert(User(name="b", age=2))
+        assert s.query(User).count() == 2
+        raise Boom
+    assert count(users) == 1
+
+
+def test_nested_blocks_are_savepoints(users: Engine) -> None:
+    with users.transaction() as s:
+        s.insert(User(name="outer", age=1))
+        with pytest.raises(Boom), s.transaction():
+            s.insert(User(name="inner", age=2))
+            raise Boom
+        with s.transaction():
+            s.insert(User(name="kept", age=3))
+            with s.transaction():
+                s.insert(User(name="deep", age=4))
+        assert s.in_transaction
+    with users.session() as s:
+        got = sorted(u.name for u in s.query(User).all())
+    assert got == ["deep", "kept", "outer"]
+
+
+def test_database_error_in_nested_block_keeps_outer_work(users: Engine) -> None:
+    with users.transaction() as s:
+        s.insert(User(name="a", age=1, email="same"))
+        with pytest.raises(IntegrityError), s.transaction():
+            s.insert(User(name="b", age=2, email="same"))
+        s.insert(User(name="c", age=3))
+    assert count(users) == 2
+
+
+def test_explicit_begin_commit_rollback(users: Engine) -> None:
+    with users.session() as s:
+        s.begin()
+        s.insert(User(name="a", age=1))
+        s.rollback()
+        assert s.query(User).count() == 0
+        s.begin()
+        s.insert(User(name="a", age=1))
+        s.commit()
+        with pytest.raises(QueryError, match="already open"):
+            s.begin()
+            s.begin()
+        s.rollback()
+        with pytest.raises(QueryError, match="without a transaction"):
+            s.commit()
+    assert count(users) == 1
+
+
+def test_closing_a_session_rolls_back(users: Engine) -> None:
+    s = users.session()
+    s.begin()
+    s.insert(User(name="a", age=1))
+    s.close()
+    assert count(users) == 0
+
+
+def test_multi_object_insert_is_atomic(users: Engine) -> None:
+    with users.session() as s, pytest.raises(IntegrityError):
+        s.insert(User(name="a", age=1, email="x"), User(name="b", age=2, email="x"))
+    assert count(users) == 0
+
+
+@pytest.mark.postgres
+def test_killed_connection_leaves_database_as_before(
+    postgres_server: RunningServer, tmp_path: object
+) -> None:
+    from tests.servers import postgres_query
+
+    schema = "gee_killed"
+    postgres_query(
+        postgres_server, f"DROP SCHEMA IF EXISTS {schema} CASCADE; CREATE SCHEMA {schema}"
+    )
+    try:
+        with Engine(f"{postgres_server.extra['dsn']}?options=-csearch_path%3D{schema}") as engine:
+            engine.create_table(User)
+            with pytest.raises(OperationalError), engine.transaction() as s:
+                s.insert(User(name="a", age=1))
+                (pid,) = s.raw("SELECT pg_backend_pid()")[0]
+                postgres_query(postgres_server, f"SELECT pg_terminate_backend({pid})")
+                s.insert(User(name="b", age=2))
+            assert count(engine) == 0
+    finally:
+        postgres_query(postgres_server, f"DROP SCHEMA {schema} CASCADE")
