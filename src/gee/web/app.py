@@ -1,12 +1,11 @@
-"""Gee, the application, and RouterGroup, a prefix with its own middleware.
+"""Gee, the application: the root group, the ASGI entry point, lifespan and websockets.
 
 Each route stores its *whole* handler chain in the router: the middleware of every enclosing
 group (outermost first, the app's own first of all) followed by the handler, adapted once into
 awaitable steps. A request therefore costs one lookup and no per-request assembly. A route
 whose chain is a lone ``async def`` handler is called directly, without ``c.next()``.
 
-Middleware belongs to groups, never to path prefixes: a route is in a group because it was
-registered through it, so ``/api``'s middleware cannot leak onto ``/apixxx`` (a Gee bug). When
+Middleware belongs to groups (see ``group``), never to path prefixes. When
 ``use`` adds middleware after routes exist, every chain is rebuilt once, before the next request;
 so the order of ``use`` and route registration does not matter.
 
@@ -26,9 +25,11 @@ from urllib.parse import quote
 
 from gee.web import chain
 from gee.web.context import FORM_KEY, Context
-from gee.web.errors import BadPathError, ClientDisconnectedError, HTTPError, RouteError
+from gee.web.errors import BadPathError, ClientDisconnectedError, HTTPError
+from gee.web.group import Endpoint, RouterGroup
 from gee.web.response import TEXT
 from gee.web.router import Router
+from gee.web.sending import send_response
 from gee.web.templating import Templates
 from gee.web.types import Handler, Hook, Receive, Scope, Send, Step, WebSocketHandler
 from gee.web.websocket import WebSocket, WebSocketDisconnect
@@ -38,164 +39,8 @@ __all__ = ["Gee", "RouterGroup"]
 log = logging.getLogger("gee.web")
 
 H = TypeVar("H", bound=Callable[..., Any])
-W = TypeVar("W", bound=WebSocketHandler)
 
-METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS")
 _NO_PARAMS: dict[str, str] = {}
-
-
-class Endpoint:
-    """What the router stores per route: the handler, its group and its built chain."""
-
-    __slots__ = ("chain", "direct", "group", "handler", "method", "name", "pattern")
-
-    def __init__(
-        self, method: str, pattern: str, handler: Handler, group: RouterGroup, name: str | None
-    ) -> None:
-        self.method = method
-        self.pattern = pattern
-        self.handler = handler
-        self.group = group
-        self.name = name
-        self.chain: tuple[Step, ...] = ()
-        # The handler itself when the chain is just one async handler: the fast path.
-        self.direct: Handler | None = None
-
-    def build(self) -> None:
-        middleware = self.group.middleware_chain()
-        self.chain = chain.build(middleware, self.handler)
-        self.direct = self.handler if not middleware and chain.is_async(self.handler) else None
-
-
-def _join(prefix: str, pattern: str, what: str) -> str:
-    if not isinstance(pattern, str):
-        raise RouteError(f"{what} must be a string, not {type(pattern).__name__}")
-    if pattern == "":
-        return prefix or "/"
-    if not pattern.startswith("/"):
-        raise RouteError(f"{what} {pattern!r} must start with '/'")
-    return prefix + pattern
-
-
-class RouterGroup:
-    """Routes under one ``prefix`` that share middleware; groups nest.
-
-    ``prefix`` is "" for the app itself, never None: a group always knows its app, so there is
-    no "nil group" to dereference (the other Gee bug).
-    """
-
-    def __init__(self, app: Gee, prefix: str, parent: RouterGroup | None) -> None:
-        self.app = app
-        self.prefix = prefix
-        self.parent = parent
-        self.middleware: list[Handler] = []
-
-    def group(self, prefix: str, *middleware: Handler) -> RouterGroup:
-        """A nested group at ``self.prefix + prefix`` (``"/v1"``), optionally with middleware."""
-        joined = _join(self.prefix, prefix, "group prefix").rstrip("/")
-        child = RouterGroup(self.app, joined, self)
-        child.use(*middleware)
-        return child
-
-    def use(self, *middleware: Handler) -> None:
-        """Add middleware to every route of this group and its subgroups, past and future."""
-        for m in middleware:
-            if not callable(m):
-                raise TypeError(f"middleware must be callable, got {m!r}; did you forget ()?")
-        self.middleware.extend(middleware)
-        if middleware:
-            self.app._dirty = True
-
-    def middleware_chain(self) -> list[Handler]:
-        """Middleware of every enclosing group, outermost first, then this group's own."""
-        groups: list[RouterGroup] = []
-        group: RouterGroup | None = self
-        while group is not None:
-            groups.append(group)
-            group = group.parent
-        return [m for g in reversed(groups) for m in g.middleware]
-
-    def route(
-        self,
-        methods: str | Iterable[str],
-        pattern: str,
-        handler: Handler | None = None,
-        *,
-        name: str | None = None,
-    ) -> Any:
-        """Register ``handler`` for ``methods`` at ``pattern``; without a handler, a decorator."""
-        if handler is None:
-
-            def decorate(fn: H) -> H:
-                self.route(methods, pattern, fn, name=name)
-                return fn
-
-            return decorate
-        if not callable(handler):
-            raise TypeError(f"handler for {pattern!r} must be callable, got {handler!r}")
-        full = _join(self.prefix, pattern, "route pattern")
-        for i, method in enumerate([methods] if isinstance(methods, str) else list(methods)):
-            self.app._add(method.upper(), full, handler, self, name if i == 0 else None)
-        return handler
-
-    def get(self, pattern: str, handler: Handler | None = None, *, name: str | None = None) -> Any:
-        """Register a GET route (HEAD requests are served by it too); or decorate one."""
-        return self.route("GET", pattern, handler, name=name)
-
-    def post(self, pattern: str, handler: Handler | None = None, *, name: str | None = None) -> Any:
-        """Register a POST route; or decorate one."""
-        return self.route("POST", pattern, handler, name=name)
-
-    def put(self, pattern: str, handler: Handler | None = None, *, name: str | None = None) -> Any:
-        """Register a PUT route; or decorate one."""
-        return self.route("PUT", pattern, handler, name=name)
-
-    def patch(
-        self, pattern: str, handler: Handler | None = None, *, name: str | None = None
-    ) -> Any:
-        """Register a PATCH route; or decorate one."""
-        return self.route("PATCH", pattern, handler, name=name)
-
-    def delete(
-        self, pattern: str, handler: Handler | None = None, *, name: str | None = None
-    ) -> Any:
-        """Register a DELETE route; or decorate one."""
-        return self.route("DELETE", pattern, handler, name=name)
-
-    def head(self, pattern: str, handler: Handler | None = None, *, name: str | None = None) -> Any:
-        """Register a HEAD route; or decorate one."""
-        return self.route("HEAD", pattern, handler, name=name)
-
-    def options(
-        self, pattern: str, handler: Handler | None = None, *, name: str | None = None
-    ) -> Any:
-        """Register an OPTIONS route; or decorate one."""
-        return self.route("OPTIONS", pattern, handler, name=name)
-
-    def any(self, pattern: str, handler: Handler | None = None, *, name: str | None = None) -> Any:
-        """Register a route for every method; or decorate one."""
-        return self.route(METHODS, pattern, handler, name=name)
-
-    def websocket(self, pattern: str, handler: W | None = None) -> Any:
-        """Register a websocket route: ``async def ws(sock: WebSocket)``; or decorate one."""
-        if handler is None:
-
-            def decorate(fn: W) -> W:
-                self.websocket(pattern, fn)
-                return fn
-
-            return decorate
-        if not chain.is_async(handler):
-            raise TypeError(f"websocket handler for {pattern!r} must be an async def")
-        self.app._ws_router.add("GET", _join(self.prefix, pattern, "route pattern"), handler)
-        return handler
-
-    def static(self, prefix: str, directory: str | os.PathLike[str]) -> None:
-        """Serve the files under ``directory`` at ``prefix`` (``GET prefix/*filepath``)."""
-        from gee.web.middleware.static_files import serve_directory
-
-        handler = serve_directory(directory)
-        self.get(prefix.rstrip("/") + "/*filepath", handler)
 
 
 class Gee(RouterGroup):
@@ -411,7 +256,7 @@ class Gee(RouterGroup):
 
     async def _respond(self, c: Context, send: Send) -> None:
         try:
-            await c.send_response(send)
+            await send_response(c, send)
         except OSError:
             pass  # the client left; ASGI servers may say so by raising from send
         except Exception:

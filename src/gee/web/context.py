@@ -2,9 +2,10 @@
 
 A Context is created once per request with only what every request needs (the scope, the route
 parameters, the handler chain); headers, query, cookies and the body are parsed on first use.
-The response is *buffered* in the Context (status, body, headers) and sent by the app after the
-chain returns, so that a middleware can read or change it after ``await c.next()`` (logger sees
-the status, gzip compresses the body). Streams (``c.stream``, large ``c.file``) are sent then too.
+The response is *buffered* in the Context (status, body, headers) and sent by the app (see
+``sending``) after the chain returns, so that a middleware can read or change it after
+``await c.next()`` (logger sees the status, gzip compresses the body). Streams (``c.stream``,
+large ``c.file``) are sent then too.
 
 ``c.json`` is both a reader and a writer, as in the issue: ``await c.json()`` (no arguments)
 reads the request body as JSON; ``c.json(200, obj)`` (a status and an object) writes a JSON
@@ -13,7 +14,6 @@ response. The two spellings never overlap, and mypy knows which returns an await
 
 from __future__ import annotations
 
-import asyncio
 import dataclasses
 import ipaddress
 from collections.abc import AsyncIterable, AsyncIterator, Awaitable
@@ -26,19 +26,18 @@ import orjson
 
 from gee.web.errors import ClientDisconnectedError, HTTPError
 from gee.web.response import HTML, JSON, TEXT, Response, dump_json
+from gee.web.sending import encode_chunks
 
 if TYPE_CHECKING:
     from gee.web.app import Gee
     from gee.web.forms import FormData
-    from gee.web.types import Message, Receive, Scope, Send, Step
+    from gee.web.types import Receive, Scope, Step
 
 M = TypeVar("M")
 D = TypeVar("D")
 
 # ``_index`` at or beyond this means the chain was aborted: ``next()`` runs nothing more.
 ABORTED = 1 << 30
-# Statuses whose responses carry no body and no Content-Length.
-_NO_BODY = frozenset((204, 304))
 # Private ``_store`` key under which a parsed form waits to be closed after the response.
 FORM_KEY = "gee.form"
 _MISSING: Any = object()
@@ -401,7 +400,7 @@ class Context:
         self._status = code
         self._content_type = content_type.encode("latin-1")
         self._body = b""
-        self._stream = _encode_chunks(chunks)
+        self._stream = encode_chunks(chunks)
 
     def set_cookie(
         self,
@@ -543,88 +542,6 @@ class Context:
         """A value an earlier step kept with ``set``, or ``default``."""
         s = self._store
         return default if s is None else s.get(key, default)
-
-    # ------------------------------------------------------------------ sending
-
-    async def send_response(self, send: Send) -> None:
-        """Send the buffered response to ASGI ``send`` (the app calls this once)."""
-        status = self._status
-        body = self._body
-        ctype = self._content_type
-        if self._stream is not None:
-            await self._send_stream(send)
-            return
-        if status in _NO_BODY:
-            headers = self._headers or []
-            body = b""
-        else:
-            headers = [(b"content-length", b"%d" % len(body))]
-            if ctype is not None:
-                headers.append((b"content-type", ctype))
-            if self._headers:
-                headers += self._headers
-        await send({"type": "http.response.start", "status": status, "headers": headers})
-        if self.scope["method"] == "HEAD":
-            body = b""
-        await send({"type": "http.response.body", "body": body})
-
-    async def _send_stream(self, send: Send) -> None:
-        """Send a stream while watching for the client leaving; cancel the stream if it does.
-
-        Without the watcher an endless stream (server-sent events) would run on for ever after
-        its client went away: uvicorn drops writes to a closed connection without raising.
-        """
-        stream = self._stream
-        assert stream is not None
-        headers = [(b"content-type", self._content_type or b"application/octet-stream")]
-        headers += self._headers or []
-        await send({"type": "http.response.start", "status": self._status, "headers": headers})
-        if self.scope["method"] == "HEAD":
-            await _aclose(stream)
-            await send({"type": "http.response.body", "body": b""})
-            return
-
-        async def pump() -> None:
-            try:
-                async for chunk in stream:
-                    if chunk:
-                        await send({"type": "http.response.body", "body": chunk, "more_body": True})
-            finally:
-                await _aclose(stream)
-            await send({"type": "http.response.body", "body": b""})
-
-        pumping = asyncio.ensure_future(pump())
-        watching = asyncio.ensure_future(self._wait_disconnect())
-        try:
-            await asyncio.wait((pumping, watching), return_when=asyncio.FIRST_COMPLETED)
-        finally:
-            for task in (pumping, watching):
-                if not task.done():
-                    task.cancel()
-            results = await asyncio.gather(pumping, watching, return_exceptions=True)
-        error = results[0]
-        if isinstance(error, BaseException) and not isinstance(error, asyncio.CancelledError):
-            raise error
-
-    async def _wait_disconnect(self) -> None:
-        while True:
-            message: Message = await self._receive()
-            if message["type"] == "http.disconnect":
-                return
-
-
-async def _encode_chunks(chunks: AsyncIterable[bytes | str]) -> AsyncIterator[bytes]:
-    try:
-        async for chunk in chunks:
-            yield chunk.encode() if isinstance(chunk, str) else chunk
-    finally:
-        await _aclose(chunks)
-
-
-async def _aclose(stream: object) -> None:
-    aclose = getattr(stream, "aclose", None)
-    if aclose is not None:
-        await aclose()
 
 
 def _phrase(status: int) -> str:
