@@ -28,19 +28,27 @@ def test_commit_and_rollback(users: Engine) -> None:
     with users.transaction() as s:
         s.insert(User(name="a", age=1))
     assert count(users) == 1
-    with pytest.raises(Boom), users.transaction() as s:
-        s.insert(User(name="b", age=2))
-        assert s.query(User).count() == 2
-        raise Boom
+
+    def fail() -> None:
+        with users.transaction() as s:
+            s.insert(User(name="b", age=2))
+            assert s.query(User).count() == 2
+            raise Boom
+
+    pytest.raises(Boom, fail)
     assert count(users) == 1
 
 
 def test_nested_blocks_are_savepoints(users: Engine) -> None:
     with users.transaction() as s:
         s.insert(User(name="outer", age=1))
-        with pytest.raises(Boom), s.transaction():
-            s.insert(User(name="inner", age=2))
-            raise Boom
+
+        def fail() -> None:
+            with s.transaction():
+                s.insert(User(name="inner", age=2))
+                raise Boom
+
+        pytest.raises(Boom, fail)
         with s.transaction():
             s.insert(User(name="kept", age=3))
             with s.transaction():
@@ -69,8 +77,8 @@ def test_explicit_begin_commit_rollback(users: Engine) -> None:
         s.begin()
         s.insert(User(name="a", age=1))
         s.commit()
+        s.begin()
         with pytest.raises(QueryError, match="already open"):
-            s.begin()
             s.begin()
         s.rollback()
         with pytest.raises(QueryError, match="without a transaction"):
@@ -105,11 +113,15 @@ def test_killed_connection_leaves_database_as_before(
     try:
         with Engine(f"{postgres_server.extra['dsn']}?options=-csearch_path%3D{schema}") as engine:
             engine.create_table(User)
-            with pytest.raises(OperationalError), engine.transaction() as s:
-                s.insert(User(name="a", age=1))
-                (pid,) = s.raw("SELECT pg_backend_pid()")[0]
-                postgres_query(postgres_server, f"SELECT pg_terminate_backend({pid})")
-                s.insert(User(name="b", age=2))
+
+            def crash() -> None:
+                with engine.transaction() as s:
+                    s.insert(User(name="a", age=1))
+                    (pid,) = s.raw("SELECT pg_backend_pid()")[0]
+                    postgres_query(postgres_server, f"SELECT pg_terminate_backend({pid})")
+                    s.insert(User(name="b", age=2))
+
+            pytest.raises(OperationalError, crash)
             assert count(engine) == 0
     finally:
         postgres_query(postgres_server, f"DROP SCHEMA {schema} CASCADE")
