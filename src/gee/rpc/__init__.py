@@ -32,6 +32,7 @@ if TYPE_CHECKING:
     from gee.rpc.address import Address, parse_address
     from gee.rpc.client import Client, SyncClient, connect
     from gee.rpc.codec import Codec
+    from gee.rpc.discovery import Discovery, StaticDiscovery
     from gee.rpc.errors import (
         CallTimeoutError,
         FrameTooLargeError,
@@ -43,12 +44,14 @@ if TYPE_CHECKING:
     )
     from gee.rpc.server import Server
     from gee.rpc.service import Method, Service
+    from gee.rpc.xclient import XClient
 
 __all__ = [
     "Address",
     "CallTimeoutError",
     "Client",
     "Codec",
+    "Discovery",
     "FrameTooLargeError",
     "Method",
     "ProtocolError",
@@ -58,7 +61,9 @@ __all__ = [
     "Server",
     "Service",
     "ServiceError",
+    "StaticDiscovery",
     "SyncClient",
+    "XClient",
     "connect",
     "parse_address",
 ]
@@ -79,6 +84,9 @@ _HOMES: dict[str, str] = {
     "RemoteError": "errors",
     "ServiceError": "errors",
     "Server": "server",
+    "XClient": "xclient",
+    "StaticDiscovery": "discovery",
+    "Discovery": "discovery",
     "Method": "service",
     "Service": "service",
 }

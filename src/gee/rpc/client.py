@@ -370,9 +370,12 @@ class Client:
             conn.forget(seq)
             raise
 
-    async def close(self) -> None:
-        """Close the connection; pending calls fail with RPCConnectionError."""
+    async def close(self, grace: float = 0.0) -> None:
+        """Close the connection; calls still pending after ``grace`` s fail (RPCConnectionError)."""
         self._closed = True
+        conn = self._conn
+        if grace > 0 and conn is not None and conn.pending:
+            await asyncio.wait([fut for fut, _, _ in conn.pending.values()], timeout=grace)
         conn, self._conn = self._conn, None
         if conn is not None and conn.transport is not None:
             conn.transport.close()
