@@ -35,7 +35,8 @@ def test_commit_and_rollback(users: Engine) -> None:
             assert s.query(User).count() == 2
             raise Boom
 
-    pytest.raises(Boom, fail)
+    with pytest.raises(Boom):
+        fail()
     assert count(users) == 1
 
 
@@ -48,7 +49,8 @@ def test_nested_blocks_are_savepoints(users: Engine) -> None:
                 s.insert(User(name="inner", age=2))
                 raise Boom
 
-        pytest.raises(Boom, fail)
+        with pytest.raises(Boom):
+            fail()
         with s.transaction():
             s.insert(User(name="kept", age=3))
             with s.transaction():
@@ -121,7 +123,8 @@ def test_killed_connection_leaves_database_as_before(
                     postgres_query(postgres_server, f"SELECT pg_terminate_backend({pid})")
                     s.insert(User(name="b", age=2))
 
-            pytest.raises(OperationalError, crash)
+            with pytest.raises(OperationalError):
+                crash()
             assert count(engine) == 0
     finally:
         postgres_query(postgres_server, f"DROP SCHEMA {schema} CASCADE")
