@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import mimetypes
 import os
+import re
 import stat
 from collections.abc import AsyncIterator
 from email.utils import formatdate, parsedate_to_datetime
@@ -24,6 +25,7 @@ if TYPE_CHECKING:
 # Files up to this size are read in one go into the response body.
 INLINE_SIZE = 64 * 1024
 CHUNK_SIZE = 64 * 1024
+_SPAN = re.compile(r"([0-9]*)-([0-9]*)")
 
 
 def prepare_file(
@@ -84,23 +86,21 @@ def parse_range(header: str, size: int) -> tuple[int, int] | str | None:
     "unsatisfiable" means answer 416.
     """
     unit, _, spec = header.partition("=")
-    if unit.strip().lower() != "bytes" or "," in spec:
+    if unit.strip().lower() != "bytes":
         return None
-    first, dash, last = spec.strip().partition("-")
-    if not dash:
+    m = _SPAN.fullmatch(spec.strip())
+    if m is None:  # several ranges, or not digits (int() would take "1_0" or "+5")
         return None
-    try:
-        if first == "":
-            suffix = int(last)
-            if suffix <= 0:
-                return "unsatisfiable"
-            return (max(size - suffix, 0), size - 1) if size else "unsatisfiable"
-        start = int(first)
-        end = int(last) if last else size - 1
-    except ValueError:
-        return None
-    if start < 0:
-        return None
+    first, last = m.groups()
+    if first == "":
+        if last == "":
+            return None
+        suffix = int(last)
+        if suffix == 0 or size == 0:
+            return "unsatisfiable"
+        return max(size - suffix, 0), size - 1
+    start = int(first)
+    end = int(last) if last else size - 1
     if start >= size:
         return "unsatisfiable"
     if end < start:
