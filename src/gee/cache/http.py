@@ -38,7 +38,7 @@ import secrets
 from collections.abc import Mapping, Sequence
 from types import TracebackType
 from typing import TYPE_CHECKING
-from urllib.parse import quote, unquote_to_bytes
+from urllib.parse import quote, unquote_to_bytes, urlsplit
 
 from gee.cache.consistenthash import DEFAULT_REPLICAS, Hash, HashRing
 from gee.cache.errors import PeerError
@@ -102,18 +102,20 @@ def split_path(raw_path: bytes, base_path: str) -> tuple[str, str] | None:
 class HTTPGetter:
     """One remote peer, reached at ``base_url`` (its URL followed by the pool's base path)."""
 
-    __slots__ = ("base_url", "pool")
+    __slots__ = ("base_target", "base_url", "pool")
 
     def __init__(self, pool: HTTPPool, base_url: str) -> None:
         self.pool = pool
         self.base_url = base_url
+        # The request target's fixed part (the base URL's path), computed once per peer.
+        self.base_target = urlsplit(base_url).path.encode("ascii")
 
     def __repr__(self) -> str:
         return f"HTTPGetter({self.base_url!r})"
 
     async def get(self, group: str, key: str) -> bytes:
         """Fetch ``key`` of ``group`` from the peer; raise PeerError on any failure."""
-        body = await self.pool._request("GET", self.base_url, f"{escape(group)}/{escape(key)}")
+        body = await self.pool._request(self, "GET", f"{escape(group)}/{escape(key)}")
         try:
             return GetResponse.FromString(body).value
         except Exception as exc:  # google.protobuf.message.DecodeError, and friends
@@ -122,7 +124,7 @@ class HTTPGetter:
     async def remove(self, group: str, key: str) -> None:
         """Ask the peer to drop ``key`` of ``group``; raise PeerError on any failure."""
         tail = f"_remove/{escape(group)}/{escape(key)}"
-        await self.pool._request("DELETE", self.base_url, tail)
+        await self.pool._request(self, "DELETE", tail)
 
 
 class HTTPPool:
@@ -226,14 +228,14 @@ class HTTPPool:
             )
         return client
 
-    async def _request(self, method: str, base_url: str, tail: str) -> bytes:
+    async def _request(self, peer: HTTPGetter, method: str, tail: str) -> bytes:
         """Send one request to a peer and return the 200 body; PeerError for anything else."""
         import httpx
 
-        url = base_url + tail
+        url = peer.base_url + tail
         # The target goes verbatim: httpx would otherwise resolve "." and ".." segments,
         # which are keys here.
-        target = httpx.URL(base_url).raw_path + tail.encode("ascii")
+        target = peer.base_target + tail.encode("ascii")
         try:
             response = await self._http().request(
                 method, url, headers={LOOP_HEADER: self._token}, extensions={"target": target}
