@@ -280,3 +280,32 @@ async def test_client_disconnect_while_body_is_read_ends_quietly() -> None:
     await asyncio.wait_for(app(scope, receive, send), 5)
     assert called
     assert sent == []
+
+
+async def test_odd_content_length_is_not_a_500() -> None:
+    # "²" is a digit to str.isdigit() but not to int(); latin-1 headers can carry it.
+    app = Gee(body_limit=10)
+    app.use(body_limit(10))
+
+    @app.post("/")
+    async def upload(c: Context) -> bytes:
+        return await c.body()
+
+    sent: list[dict[str, object]] = []
+
+    async def receive() -> dict[str, object]:
+        return {"type": "http.request", "body": b"ab", "more_body": False}
+
+    async def send(message: dict[str, object]) -> None:
+        sent.append(message)
+
+    scope = {
+        "type": "http",
+        "method": "POST",
+        "path": "/",
+        "raw_path": b"/",
+        "query_string": b"",
+        "headers": [(b"content-length", "²".encode("latin-1"))],
+    }
+    await app(scope, receive, send)
+    assert sent[0]["status"] == 200

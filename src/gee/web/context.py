@@ -232,7 +232,7 @@ class Context:
         limit = self._body_limit
         if limit is not None:
             declared = self.headers.get("content-length", "")
-            if declared.isdigit() and int(declared) > limit:
+            if declared.isascii() and declared.isdigit() and int(declared) > limit:
                 raise HTTPError(413, f"request body over the {limit}-byte limit")
         self._body_bytes = _CONSUMED
         received = 0

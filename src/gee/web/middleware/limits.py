@@ -15,7 +15,12 @@ def body_limit(max_bytes: int) -> Step:
 
     async def limit(c: Context) -> None:
         declared = c.header("content-length")
-        if declared is not None and declared.isdigit() and int(declared) > max_bytes:
+        if (
+            declared is not None
+            and declared.isascii()
+            and declared.isdigit()
+            and int(declared) > max_bytes
+        ):
             raise HTTPError(413, f"request body over the {max_bytes}-byte limit")
         c.body_limit = max_bytes
         await c.next()
