@@ -327,9 +327,13 @@ class Client(asyncio.Protocol):
             self.out += QUEUED
             return True
         if self.protocol == 2 and (self.channels or self.patterns) and name not in _SUBSCRIBED_OK:
+            full = cmd.name
+            if cmd.subcommands and len(args) > 1:
+                sub = cmd.subcommands.get(args[1].lower())
+                full = sub.name if sub is not None else full
             self.out += (
                 b"-ERR Can't execute '%s': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / "
-                b"QUIT / RESET are allowed in this context\r\n" % cmd.name.encode()
+                b"QUIT / RESET are allowed in this context\r\n" % full.encode()
             )
             return True
         return False

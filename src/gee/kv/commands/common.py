@@ -74,9 +74,10 @@ def parse_float(raw: bytes, message: str = NOT_FLOAT) -> float:
 def parse_timeout(raw: bytes) -> float:
     """Parse a blocking command's timeout in (fractional) seconds, as Redis 7.0 does."""
     value = parse_float_or_none(raw)
-    if value is None or math.isinf(value):
+    if value is None:
         raise CommandError("ERR timeout is not a float or out of range")
-    if value < 0:
+    # Redis converts to milliseconds in a long long: infinities and overflow turn negative.
+    if value < 0 or math.isinf(value) or value * 1000 >= 2**63:
         raise CommandError("ERR timeout is negative")
     return value
 

@@ -7,9 +7,9 @@ from typing import TYPE_CHECKING
 
 from gee.kv.commands import command
 from gee.kv.commands.common import (
-    RANGE_ERROR,
     INT64_MAX,
     INT64_MIN,
+    RANGE_ERROR,
     WRONGTYPE,
     get_typed,
     map_header,

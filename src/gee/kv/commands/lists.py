@@ -424,10 +424,12 @@ def _block_or_null(
     args: list[bytes],
     serve: Any,
     timeout_reply: bytes,
+    exec_reply: bytes | None = None,
 ) -> None:
-    """Block ``c`` on ``keys``, or answer as on timeout inside MULTI/EXEC."""
+    """Block ``c`` on ``keys``; inside MULTI/EXEC answer at once (as on timeout, except for
+    the moving commands, which Redis answers with a null bulk there)."""
     if c.in_exec:
-        c.out += timeout_reply
+        c.out += timeout_reply if exec_reply is None else exec_reply
         return
     c.block(keys, timeout, args, serve, timeout_reply)
 
@@ -493,7 +495,7 @@ def blmove(c: Client, args: list[bytes]) -> None:
     _side(args[4])
     timeout = parse_timeout(args[5])
     if not _serve_blmove(c, args, None):
-        _block_or_null(c, [args[1]], timeout, args, _serve_blmove, c.null)
+        _block_or_null(c, [args[1]], timeout, args, _serve_blmove, c.null_array, c.null)
 
 
 def _serve_brpoplpush(c: Client, args: list[bytes], ready: bytes | None) -> bool:
@@ -504,4 +506,4 @@ def _serve_brpoplpush(c: Client, args: list[bytes], ready: bytes | None) -> bool
 def brpoplpush(c: Client, args: list[bytes]) -> None:
     timeout = parse_timeout(args[3])
     if not _serve_brpoplpush(c, args, None):
-        _block_or_null(c, [args[1]], timeout, args, _serve_brpoplpush, c.null)
+        _block_or_null(c, [args[1]], timeout, args, _serve_brpoplpush, c.null_array, c.null)

@@ -8,8 +8,8 @@ from typing import TYPE_CHECKING
 
 from gee.kv.commands import command
 from gee.kv.commands.common import (
-    RANGE_ERROR,
     INT64_MAX,
+    RANGE_ERROR,
     SYNTAX,
     WRONGTYPE,
     get_typed,

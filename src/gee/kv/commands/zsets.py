@@ -8,8 +8,8 @@ from typing import TYPE_CHECKING
 
 from gee.kv.commands import command
 from gee.kv.commands.common import (
-    RANGE_ERROR,
     INT64_MAX,
+    RANGE_ERROR,
     SYNTAX,
     WRONGTYPE,
     double,
@@ -669,7 +669,8 @@ def zrandmember(c: Client, args: list[bytes]) -> None:
         return
     members = list(z.list)
     if count >= 0:
-        picked = members if count >= len(members) else random.sample(members, count)
+        # Asked for the whole set, Redis walks its listpack from the tail.
+        picked = members[::-1] if count >= len(members) else random.sample(members, count)
     else:
         picked = [random.choice(members) for _ in range(-count)]
     _reply_members(c, picked, with_scores)
@@ -847,9 +848,9 @@ def zdiffstore(c: Client, args: list[bytes]) -> None:
 
 @command("zintercard")
 def zintercard(c: Client, args: list[bytes]) -> None:
-    numkeys = parse_int(args[1], "ERR numkeys should be greater than 0")
+    numkeys = parse_int(args[1])
     if numkeys <= 0:
-        raise CommandError("ERR numkeys should be greater than 0")
+        raise CommandError("ERR at least 1 input key is needed for 'zintercard' command")
     if numkeys > len(args) - 2:
         raise CommandError("ERR Number of keys can't be greater than number of args")
     keys = args[2 : 2 + numkeys]

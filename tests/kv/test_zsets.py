@@ -1,0 +1,213 @@
+"""Differential tests of sorted set commands."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.kv.conftest import Differ
+
+pytestmark = pytest.mark.redis
+
+
+def test_zadd_options(diff: Differ) -> None:
+    diff.script(
+        """
+        zadd z 1 a 2 b 3 c
+        zadd z nx 10 a 4 d
+        zadd z xx 20 b 5 e
+        zadd z gt 1 c 30 c
+        zadd z lt 100 a 0 a
+        zadd z ch 1 a 2 b 9 f
+        zadd z incr 5 a
+        zadd z nx incr 5 a
+        zadd z xx incr 5 nope
+        zadd z gt incr -1 a
+        zadd z nx xx 1 a
+        zadd z gt lt 1 a
+        zadd z nx gt 1 a
+        zadd z incr 1 a 2 b
+        zadd z 1
+        zadd z x a
+        zadd z 1 a 2
+        zadd z nan a
+        zadd z inf i -inf ni +inf pi
+        zadd z 1.1 x 0.000001 y 1e20 w
+        zrange z 0 -1 withscores
+        zadd z incr inf ni
+        zincrby z 5 a
+        zincrby z x a
+        zincrby new 1.5 m
+        zscore z a
+        zscore z nope
+        zscore nope a
+        zmscore z a nope x
+        zmscore nope a
+        zcard z
+        zcard nope
+        zrem z a nope
+        zrem nope a
+        hello 3 |len
+        zscore z x
+        zmscore z x nope
+        zincrby z 1 x
+        zadd z incr 1 x
+        zrange z 0 2 withscores
+        hello 2 |len
+        """
+    )
+
+
+def test_zrange_family(diff: Differ) -> None:
+    diff.script(
+        """
+        zadd z 1 a 2 b 3 c 4 d 5 e
+        zrange z 0 -1
+        zrange z 1 2 withscores
+        zrange z -2 -1
+        zrange z 3 1
+        zrange z 0 -1 rev
+        zrange z (1 4 byscore
+        zrange z 4 (1 byscore rev withscores
+        zrange z -inf +inf byscore limit 1 2
+        zrange z +inf -inf byscore rev limit 1 2
+        zrange z 0 -1 limit 1 2
+        zrange z [a (c bylex
+        zrange z + - bylex rev limit 0 2
+        zrange z - + bylex withscores
+        zrange z x 1
+        zrange z a b byscore
+        zrange z a b bylex
+        zrange z 0 1 foo
+        zrangebyscore z 2 4
+        zrangebyscore z (2 4 withscores limit 0 1
+        zrangebyscore z -inf inf
+        zrevrangebyscore z 4 2
+        zrevrangebyscore z 4 2 limit 1 -1
+        zrangebylex z - [c
+        zrevrangebylex z [c -
+        zrangebylex z a c
+        zrevrange z 0 1 withscores
+        zrange nope 0 -1
+        zrangebyscore nope 0 1
+        zrangebyscore nope x 1
+        zrangebylex nope a b
+        zcount z 2 4
+        zcount z (2 (4
+        zcount z x 1
+        zlexcount z - +
+        zlexcount z [b (d
+        zlexcount z a b
+        zlexcount nope - +
+        zrank z c
+        zrank z nope
+        zrevrank z c
+        zrank nope a
+        zrangestore d z 1 3
+        zrange d 0 -1 withscores
+        zrangestore d z 5 1 byscore rev
+        zrangestore d z 0 -1 withscores
+        zrangestore d nope 0 -1
+        exists d
+        """
+    )
+
+
+def test_zremrange_and_pops(diff: Differ) -> None:
+    diff.script(
+        """
+        zadd z 1 a 2 b 3 c 4 d 5 e 6 f 7 g
+        zremrangebyrank z 0 0
+        zremrangebyscore z (5 6
+        zremrangebylex z [c [d
+        zremrangebylex z x y
+        zrange z 0 -1 withscores
+        zpopmin z
+        zpopmax z
+        zpopmin z 0
+        zpopmin z -1
+        zpopmin z 1 2
+        zpopmax z 5
+        exists z
+        zpopmin nope
+        zpopmin nope 2
+        zadd z 1 a 2 b 3 c
+        zmpop 2 nope z min
+        zmpop 1 z max count 5
+        zmpop 1 z max
+        zmpop 0 z max
+        zmpop 1 z middle
+        zadd z 1 a 2 b
+        hello 3 |len
+        zpopmin z
+        zpopmax z 1
+        zadd z 1 a 2 b
+        zmpop 1 z min count 2
+        zmpop 1 z min
+        hello 2 |len
+        """
+    )
+
+
+def test_zset_algebra(diff: Differ) -> None:
+    diff.script(
+        """
+        zadd a 1 x 2 y 3 z
+        zadd b 10 y 20 z 30 w
+        sadd s x w
+        zunion 2 a b withscores
+        zunion 2 a b weights 2 3 withscores
+        zunion 2 a b aggregate max withscores
+        zunion 3 a b s aggregate min withscores
+        zinter 2 a b withscores
+        zinter 2 a b weights 1 -1 aggregate sum withscores
+        zinter 3 a b s
+        zdiff 2 a b withscores
+        zdiff 2 b s
+        zunionstore d 2 a b
+        zrange d 0 -1 withscores
+        zinterstore d 2 a b aggregate max
+        zrange d 0 -1 withscores
+        zdiffstore d 2 a a
+        exists d
+        zunion 0 a
+        zunion 3 a b
+        zunion 2 a b weights 1
+        zunion 2 a b weights 1 x
+        zunion 2 a b aggregate foo
+        zunionstore d 2 a b withscores
+        zdiff 2 a b weights 1 2
+        zintercard 2 a b
+        zintercard 2 a b limit 1
+        zintercard 0 a
+        set str v
+        zunion 2 a str
+        zadd i inf x
+        zadd j -inf x
+        zunion 2 i j withscores
+        zinter 2 i j weights 0 1 withscores
+        """
+    )
+
+
+def test_zrandmember_zscan_wrongtype(diff: Differ) -> None:
+    diff.script(
+        """
+        zadd z 1 a 2 b 3 c
+        zrandmember nope
+        zrandmember nope 3
+        zrandmember z 10
+        zrandmember z -5 |len
+        zrandmember z 10 withscores
+        zrandmember z 1 foo
+        zscan z 0
+        zscan z 0 match b
+        zscan nope 0
+        set s x
+        zadd s 1 a
+        zscore s a
+        zrange s 0 -1
+        zcard s
+        zpopmin s
+        zrank s a
+        """
+    )
