@@ -88,7 +88,8 @@ def plan(session: Session, table: Table, allow_destructive: bool) -> list[str]:
         defaults[column.column] = default
     if dialect.name == "sqlite" and removed:
         keep = [name for name in existing if name in wanted]
-        statements += dialect.rebuild_table(table, keep)  # type: ignore[attr-defined]
+        fill = {name: value for name, value in defaults.items() if value is not None}
+        statements += dialect.rebuild_table(table, keep, fill)  # type: ignore[attr-defined]
         return statements
     for column in added:
         statements.append(dialect.add_column(table, column, defaults[column.column]))

@@ -118,8 +118,12 @@ class SQLiteDialect(Dialect):
             return ProgrammingError(f"{type(exc).__name__}: {exc}", sql, params)
         return translate(exc, sql, params)
 
-    def rebuild_table(self, table: Table, keep: Sequence[str]) -> list[str]:
+    def rebuild_table(
+        self, table: Table, keep: Sequence[str], fill: dict[str, str] | None = None
+    ) -> list[str]:
         """Statements that rebuild ``table`` to its model, copying the columns in ``keep``.
+
+        ``fill`` maps each new column that needs a value in the copied rows to its SQL literal.
 
         SQLite's ALTER TABLE cannot drop a column that is indexed, unique or part of a key, so
         gee builds the new table beside the old, copies the rows, and swaps them; the caller runs
@@ -129,10 +133,12 @@ class SQLiteDialect(Dialect):
         temp = f"_gee_new_{table.name}"
         statements = self.create_table(table, temp)
         create, indexes = statements[0], statements[1:]
-        cols = ", ".join(q(c) for c in keep)
+        fill = fill or {}
+        cols = ", ".join(q(c) for c in [*keep, *fill])
+        values = ", ".join([q(c) for c in keep] + list(fill.values()))
         return [
             create,
-            f"INSERT INTO {q(temp)} ({cols}) SELECT {cols} FROM {q(table.name)}",
+            f"INSERT INTO {q(temp)} ({cols}) SELECT {values} FROM {q(table.name)}",
             f"DROP TABLE {q(table.name)}",
             f"ALTER TABLE {q(temp)} RENAME TO {q(table.name)}",
             *[s.replace(f" ON {q(temp)} ", f" ON {q(table.name)} ") for s in indexes],
