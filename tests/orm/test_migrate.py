@@ -54,7 +54,7 @@ def test_adds_columns_and_keeps_rows(engine: Engine) -> None:
         s.insert(ItemV1(sku="a1", name="apple", legacy="old data"))
     with pytest.raises(SchemaError, match="legacy"):
         engine.migrate(ItemV2)
-    with pytest.raises(SchemaError, match="NOT NULL column Required.weight"):
+    with pytest.raises(SchemaError, match=r"NOT NULL column Required\.weight"):
         engine.migrate(Required)
     applied = engine.migrate(ItemV2, allow_destructive=True)
     assert any("stock" in st for st in applied)
