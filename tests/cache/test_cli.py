@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
+import signal
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -13,6 +15,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from gee.cache import HashRing
 from gee.cache.cli import parse_size
 from tests.servers import free_ports, port_open, start_process, stop_process, wait_for
 
@@ -45,35 +48,53 @@ def test_parse_size_refuses(text: str) -> None:
 class CacheNode:
     url: str
     api: str
+    port: int
+    api_port: int
+    argv: list[str]
     log: Path
-    proc: subprocess.Popen[bytes]
+    proc: subprocess.Popen[bytes] | None = None
+
+    def start(self, workdir: Path) -> None:
+        """Start (or restart) the node's process and wait until both its ports answer."""
+        self.proc = proc = start_process(self.argv, workdir, self.log)
+
+        def up() -> bool:
+            if proc.poll() is not None:
+                raise RuntimeError(f"gee cache exited:\n{self.log.read_text()}")
+            return port_open(self.port) and port_open(self.api_port)
+
+        wait_for(up, what="gee cache")
+
+    def stop(self, sig: int = signal.SIGTERM) -> None:
+        if self.proc is not None:
+            stop_process(self.proc, sig=sig)
+            self.proc = None
+
+
+def make_cluster(tmp_path: Path, *extra: str) -> list[CacheNode]:
+    """Three ``gee cache`` nodes that know each other, each with a front API port (not started)."""
+    ports = free_ports(6)
+    urls = [f"http://127.0.0.1:{p}" for p in ports[:3]]
+    nodes = []
+    for url, port, api_port in zip(urls, ports[:3], ports[3:], strict=True):
+        argv = [sys.executable, "-m", "gee", "cache", "--port", str(port), "--self", url]
+        argv += ["--peers", ",".join(urls), "--api-port", str(api_port), *extra]
+        api = f"http://127.0.0.1:{api_port}"
+        nodes.append(CacheNode(url, api, port, api_port, argv, tmp_path / f"node-{port}.log"))
+    return nodes
 
 
 @pytest.fixture
 def gee_cluster(tmp_path: Path) -> Iterator[list[CacheNode]]:
-    """Three ``gee cache`` processes that know each other, each with a front API port."""
-    ports = free_ports(6)
-    urls = [f"http://127.0.0.1:{p}" for p in ports[:3]]
-    nodes: list[CacheNode] = []
+    """Three running ``gee cache`` nodes over the demo table, with a 1 s slow database."""
+    nodes = make_cluster(tmp_path, "--slow-db", "1")
     try:
-        for url, port, api_port in zip(urls, ports[:3], ports[3:], strict=True):
-            log = tmp_path / f"node-{port}.log"
-            argv = [sys.executable, "-m", "gee", "cache", "--port", str(port), "--self", url]
-            argv += ["--peers", ",".join(urls), "--api-port", str(api_port), "--slow-db", "1"]
-            proc = start_process(argv, tmp_path, log)
-            nodes.append(CacheNode(url, f"http://127.0.0.1:{api_port}", log, proc))
-        for node, port, api_port in zip(nodes, ports[:3], ports[3:], strict=True):
-
-            def up(node: CacheNode = node, port: int = port, api_port: int = api_port) -> bool:
-                if node.proc.poll() is not None:
-                    raise RuntimeError(f"gee cache exited:\n{node.log.read_text()}")
-                return port_open(port) and port_open(api_port)
-
-            wait_for(up, what="gee cache")
+        for node in nodes:
+            node.start(tmp_path)
         yield nodes
     finally:
         for node in nodes:
-            stop_process(node.proc)
+            node.stop()
 
 
 def slow_db_loads(nodes: list[CacheNode], key: str) -> int:
@@ -123,3 +144,51 @@ def test_gee_help_lists_cache_and_is_fast() -> None:
         m for m in ("asyncio", "google.protobuf", "httpx", "uvicorn") if f"| {m}\n" in done.stderr
     ]
     assert heavy == [], f"'gee --help' imported {heavy}; want none of them"
+
+
+@pytest.mark.slow
+async def test_peer_killed_mid_run_and_back(tmp_path: Path) -> None:
+    """Kill a node (SIGKILL) during a run: gets go on through local loads; restarted, it serves."""
+    table = {f"key{i}": f"value{i}" for i in range(600)}
+    db = tmp_path / "db.json"
+    db.write_text(json.dumps(table))
+    nodes = make_cluster(tmp_path, "--db", str(db))
+    asker, victim = nodes[0], nodes[1]
+    ring = HashRing.of([n.url for n in nodes])
+    victim_keys = [k for k in table if ring.owner(k) == victim.url]
+    assert len(victim_keys) >= 60, f"got {len(victim_keys)} keys owned by the victim"
+    first, second, third = victim_keys[:20], victim_keys[20:40], victim_keys[40:60]
+    try:
+        for node in nodes:
+            node.start(tmp_path)
+        async with httpx.AsyncClient(timeout=30) as client:
+
+            async def get_all(keys: list[str]) -> None:
+                for key in keys:
+                    response = await client.get(f"{asker.api}/api", params={"key": key})
+                    got = (response.status_code, response.text)
+                    assert got == (200, table[key]), f"get({key!r}): got {got}"
+
+            async def stats(node: CacheNode) -> dict[str, int]:
+                response = await client.get(f"{node.url}/_groupcache/_stats")
+                return response.json()["scores"]  # type: ignore[no-any-return]
+
+            await get_all(first)
+            assert (await stats(asker))["peer_errors"] == 0
+            served = (await stats(victim))["server_requests"]
+            assert served >= len(first), f"got {served} requests at the victim; want >= 20"
+
+            victim.stop(signal.SIGKILL)
+            await get_all(second)
+            errors = (await stats(asker))["peer_errors"]
+            assert errors == len(second), f"got {errors} peer errors; want {len(second)}"
+
+            victim.start(tmp_path)
+            await get_all(third)
+            after = await stats(asker)
+            assert after["peer_errors"] == len(second), f"new peer errors after restart: {after}"
+            served = (await stats(victim))["server_requests"]
+            assert served >= len(third), f"got {served} requests at the revived victim; want >= 20"
+    finally:
+        for node in nodes:
+            node.stop()

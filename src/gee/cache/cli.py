@@ -73,6 +73,12 @@ def add_parser(subparsers: Any) -> None:
         metavar="SECONDS",
         help="how long the demo database takes per load (default 0)",
     )
+    p.add_argument(
+        "--db",
+        default=None,
+        metavar="JSON",
+        help="a JSON object of key -> value to serve instead of the Tom/Jack/Sam demo table",
+    )
     p.add_argument("--timeout", type=float, default=5.0, help="peer request timeout, seconds")
     p.add_argument(
         "--log-level",
@@ -83,20 +89,23 @@ def add_parser(subparsers: Any) -> None:
     p.set_defaults(func=run)
 
 
-def demo_group(name: str, cache_bytes: int, slow_db: float) -> Group:
-    """A Group over GeeCache's score table; each load is logged as a slow database search."""
+def demo_group(
+    name: str, cache_bytes: int, slow_db: float, table: dict[str, str] | None = None
+) -> Group:
+    """A Group over ``table`` (None: GeeCache's scores); each load is logged as a slow search."""
     import asyncio
     import logging
 
     from gee.cache.group import Group
 
     log = logging.getLogger("gee.cache.demo")
+    rows = SCORES if table is None else table
 
     async def load_score(key: str) -> str:
         log.info("[SlowDB] search key %s", key)
         if slow_db:
             await asyncio.sleep(slow_db)
-        score = SCORES.get(key)
+        score = rows.get(key)
         if score is None:
             raise KeyError(f"{key} not exist")
         return score
@@ -129,6 +138,7 @@ def api_app(group: Group) -> Gee:
 
 def run(args: argparse.Namespace) -> int:
     """Start the node and serve until SIGINT or SIGTERM; return the exit code."""
+    import json
     import logging
     import socket
 
@@ -144,7 +154,11 @@ def run(args: argparse.Namespace) -> int:
     logging.getLogger("httpx").setLevel(logging.WARNING)
     self_url = args.self_url or f"http://{args.host}:{args.port}"
     peers = [p.strip() for p in args.peers.split(",") if p.strip()] or [self_url]
-    group = demo_group(args.group, args.cache_bytes, args.slow_db)
+    table = None
+    if args.db is not None:
+        with open(args.db, encoding="utf-8") as f:
+            table = {str(k): str(v) for k, v in json.load(f).items()}
+    group = demo_group(args.group, args.cache_bytes, args.slow_db, table)
     pool = HTTPPool(self_url, timeout=args.timeout)
     pool.set_peers(*peers)
     group.peers = pool
