@@ -128,7 +128,7 @@ def _if_range_ok(c: Context, etag: str, last_modified: str) -> bool:
 def _parse_date(value: str) -> int | None:
     try:
         return int(parsedate_to_datetime(value).timestamp())
-    except (TypeError, ValueError, IndexError):
+    except (TypeError, ValueError, IndexError, OverflowError):
         return None
 
 
