@@ -41,7 +41,7 @@ async def arith_server() -> gee.rpc.Server:
 async def test_get_lists_servers_in_geerpc_header_and_json(
     registry: tuple[Registry, str],
 ) -> None:
-    reg, url = registry
+    _reg, url = registry
     for address in ("tcp@127.0.0.1:2", "tcp@127.0.0.1:1"):
         answer = await httpclient.request("POST", url, b"", {"X-Geerpc-Server": address})
         assert answer.status == 200
@@ -74,7 +74,7 @@ async def test_long_poll_returns_on_change(registry: tuple[Registry, str]) -> No
 
 
 async def test_servers_announce_heartbeat_and_deregister(registry: tuple[Registry, str]) -> None:
-    reg, url = registry
+    _reg, url = registry
     one, two = await arith_server(), await arith_server()
     await announce(one, url)
     await announce(two, url)
