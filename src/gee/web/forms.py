@@ -144,8 +144,8 @@ async def _parse_multipart(c: Context, boundary: bytes, spool_size: int) -> Form
         state["name"] = name.decode("utf-8", "replace")
         filename = disposition.get(b"filename")
         if filename is not None:
-            ctype = part_headers.get(b"content-type", b"application/octet-stream")
-            ctype = ctype.decode("latin-1")
+            raw_type = part_headers.get(b"content-type", b"application/octet-stream")
+            ctype = raw_type.decode("latin-1")
             spool = tempfile.SpooledTemporaryFile(max_size=spool_size)  # noqa: SIM115
             upload = UploadFile(filename.decode("utf-8", "replace"), ctype, spool)
             form.uploads.append((state["name"], upload))  # type: ignore[arg-type]
