@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import shutil
 import signal
 import socket
+import sys
 import threading
 import time
 from pathlib import Path
@@ -12,7 +14,15 @@ import httpx
 import pytest
 from websockets.sync.client import connect
 
-from tests.servers import RunningServer
+from tests.servers import (
+    RunningServer,
+    _tail,
+    free_port,
+    port_open,
+    start_process,
+    stop_process,
+    wait_for,
+)
 from tests.web.conftest import launch_web
 
 
@@ -101,3 +111,24 @@ def test_sigterm_lets_the_request_in_flight_finish(tmp_path: Path) -> None:
     assert [r.text for r in got] == ["slept"]
     with socket.socket() as s:
         assert s.connect_ex(("127.0.0.1", server.port)) != 0, "still listening after SIGTERM"
+
+
+@pytest.mark.slow
+def test_served_by_granian_too(tmp_path: Path) -> None:
+    # gee.web is plain ASGI: another server (Rust-based granian) runs it unchanged.
+    exe = shutil.which("granian", path=str(Path(sys.executable).parent))
+    if exe is None:
+        pytest.skip("granian is not installed (it is in the bench extra)")
+    port = free_port()
+    log = tmp_path / "granian.log"
+    argv = [exe, "--interface", "asgi", "--host", "127.0.0.1", "--port", str(port)]
+    proc = start_process([*argv, "tests.web.e2e_app:app"], Path(__file__).parents[2], log)
+    try:
+        wait_for(lambda: proc.poll() is None and port_open(port), what=f"granian\n{_tail(log)}")
+        base = f"http://127.0.0.1:{port}"
+        assert httpx.get(f"{base}/hello/a%20b?q=1").json() == {"name": "a b", "q": "1"}
+        assert httpx.get(f"{base}/hello/%zz").status_code == 400
+        assert httpx.delete(f"{base}/").headers["allow"] == "GET, HEAD"
+        assert httpx.get(f"{base}/state").json()["started"] is True
+    finally:
+        stop_process(proc)
