@@ -8,7 +8,7 @@ connection per request (``Connection: close``); fixed-length, chunked and read-t
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncGenerator, AsyncIterator, Mapping
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
@@ -117,7 +117,7 @@ async def request(
 
 async def stream_lines(
     method: str, url: str, body: bytes | None = None, headers: Mapping[str, str] | None = None
-) -> AsyncIterator[bytes]:
+) -> AsyncGenerator[bytes, None]:
     """Yield the non-blank lines of a streaming response as they arrive (etcd's watch).
 
     Raises RPCError for a non-200 status; the stream ends when the server closes it.

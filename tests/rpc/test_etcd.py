@@ -1,0 +1,71 @@
+"""etcd as the registry: leased keys, watch-driven discovery, revocation on shutdown."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import Callable
+
+import pytest
+
+import gee.rpc
+from gee.rpc.etcd import EtcdDiscovery, _prefix_end, announce_etcd
+from gee.rpc.xclient import XClient
+from tests.rpc.services import Args, Arith
+from tests.servers import RunningServer
+
+pytestmark = pytest.mark.etcd
+
+
+async def eventually(check: Callable[[], bool], within: float) -> None:
+    async with asyncio.timeout(within):
+        while not check():
+            await asyncio.sleep(0.01)
+
+
+async def arith_server() -> gee.rpc.Server:
+    server = gee.rpc.Server()
+    server.register(Arith())
+    await server.start()
+    return server
+
+
+def test_prefix_end_is_last_byte_plus_one() -> None:
+    assert _prefix_end("/a/") == "L2Ew"  # "/a0"
+
+
+async def test_servers_come_and_go_within_a_second(etcd_server: RunningServer) -> None:
+    url = etcd_server.extra["url"]
+    prefix = f"/geerpc-test/{uuid.uuid4().hex}/"
+    one, two = await arith_server(), await arith_server()
+    await announce_etcd(one, url, prefix=prefix, ttl=2)
+    discovery = EtcdDiscovery(url, prefix=prefix)
+    async with XClient(discovery, "round_robin") as xc:
+        assert await discovery.servers() == [str(one.addresses[0])]
+        await announce_etcd(two, url, prefix=prefix, ttl=2)
+        both = sorted(str(s.addresses[0]) for s in (one, two))
+        await eventually(lambda: discovery._servers == both, within=1.0)
+        assert [await xc.call("Arith.Multiply", Args(i, 3)) for i in range(4)] == [0, 3, 6, 9]
+        await asyncio.sleep(2.5)  # past the lease ttl: keep-alives hold both keys
+        assert discovery._servers == both
+        await two.shutdown()  # revokes the lease: the key goes at once
+        await eventually(lambda: discovery._servers == [str(one.addresses[0])], within=1.0)
+        assert await xc.call("Arith.Multiply", Args(5, 5)) == 25
+    await one.shutdown()
+    fresh = EtcdDiscovery(url, prefix=prefix)
+    assert await fresh.servers() == []
+    await fresh.close()
+
+
+async def test_crashed_server_expires_with_its_lease(etcd_server: RunningServer) -> None:
+    url = etcd_server.extra["url"]
+    prefix = f"/geerpc-test/{uuid.uuid4().hex}/"
+    server = await arith_server()
+    announcement = await announce_etcd(server, url, prefix=prefix, ttl=2)
+    discovery = EtcdDiscovery(url, prefix=prefix)
+    assert len(await discovery.servers()) == 1
+    announcement.task.cancel()  # a crash: keep-alives stop, nobody revokes
+    await eventually(lambda: discovery._servers == [], within=5.0)
+    server.on_shutdown.clear()
+    await server.shutdown()
+    await discovery.close()
