@@ -37,6 +37,7 @@ from gee.kv.resp import (
     QUEUED,
     ProtocolError,
     check_partial_frame,
+    encode_command,
     split_inline,
 )
 
@@ -204,45 +205,73 @@ class Client(asyncio.Protocol):
                     self.flush()
                     return
             self.reader.feed(data)
-            self.process()
-            if self.reader.has_data() and self.blocked is None and not self.closing:
-                self._check_partial(data)
-            else:
-                self.partial_head = b""
+            self.process(data)
         except ProtocolError as exc:
             self.protocol_error(str(exc))
         self.flush()
 
-    def process(self) -> None:
-        """Execute every complete request buffered in the reader (until blocked or closing)."""
+    def process(self, data: bytes | None = None) -> None:
+        """Execute every complete request buffered in the reader (until blocked or closing).
+
+        ``data`` is the chunk just fed, when there is one: it lets the tail of the chunk be
+        checked (see ``_check_tail``) and an inline command after a multibulk one be found.
+        """
         reader = self.reader
         execute = self.execute
+        last: list[bytes] | None = None
         try:
             while True:
                 req = reader.gets()
                 if req is False:
-                    return
+                    break
                 if req.__class__ is not list or not req:
                     continue
                 for arg in req:
                     if arg.__class__ is not bytes:
                         raise ProtocolError(_bad_element(arg))
+                last = req
                 execute(req)
                 if self.blocked is not None or self.closing:
                     return
         except hiredis.ProtocolError as exc:
-            raise ProtocolError(_hiredis_error(str(exc))) from None
+            rest = _after(data, last) if data is not None else None
+            if not rest or rest[0] == 42:
+                raise ProtocolError(_hiredis_error(str(exc))) from None
+            # An inline command after multibulk ones in the same read (``nc`` sessions).
+            self.reader = hiredis.Reader()
+            rest = self._inline(rest)
+            if rest and not self.closing and self.blocked is None:
+                self.reader.feed(rest)
+                self.process(rest)
+            return
+        if data is not None:
+            self._check_tail(data, last)
 
-    def _check_partial(self, data: bytes) -> None:
-        """Refuse absurd lengths in the frame still being received (see check_partial_frame)."""
-        pending = self.reader.len()
-        if pending <= len(data):
-            self.partial_head = data[len(data) - pending :][:65536]
+    def _check_tail(self, data: bytes, last: list[bytes] | None) -> None:
+        """Refuse absurd lengths in a frame still being received.
+
+        hiredis waits silently for the rest of a frame, so ``*1\\r\\n$999999999999\\r\\n``
+        would make the connection buffer forever; Redis refuses such headers at once. The
+        unfinished frame is what follows the last complete request of this read (or the
+        whole read, continuing the previous partial frame); only its header lines are read.
+        """
+        if last is not None:
+            encoded = encode_command(last)
+            if data.endswith(encoded):
+                self.partial_head = b""
+                return
+            pos = data.rfind(encoded)
+            if pos < 0:
+                self.partial_head = b""
+                return
+            head = data[pos + len(encoded) :]
         elif len(self.partial_head) < 65536:
-            self.partial_head = (self.partial_head + data)[:65536]
+            head = self.partial_head + data
         else:
             return
-        check_partial_frame(self.partial_head)
+        self.partial_head = head[:65536]
+        if head:
+            check_partial_frame(self.partial_head)
 
     def _inline(self, data: bytes) -> bytes:
         """Run the inline (telnet-style) commands at the start of ``data``; return the rest.
@@ -457,6 +486,15 @@ def _bad_element(arg: object) -> str:
     if kind is None:
         return "invalid bulk length"
     return f"expected '$', got '{kind}'"
+
+
+def _after(data: bytes, last: list[bytes] | None) -> bytes | None:
+    """The bytes of ``data`` after the request ``last`` (all of it when None)."""
+    if last is None:
+        return data
+    encoded = encode_command(last)
+    pos = data.rfind(encoded)
+    return None if pos < 0 else data[pos + len(encoded) :]
 
 
 def _hiredis_error(message: str) -> str:

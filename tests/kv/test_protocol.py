@@ -1,0 +1,147 @@
+"""Protocol handling and bad input: inline commands, pipelining, malformed RESP, limits."""
+
+from __future__ import annotations
+
+import socket
+import time
+
+import pytest
+
+from tests.kv.conftest import Differ, ThreadedServer
+from tests.kv.resp_client import RawClient
+
+pytestmark = pytest.mark.redis
+
+
+def _raw_exchange(port: int, data: bytes, wait: float = 0.05) -> bytes:
+    with socket.create_connection(("127.0.0.1", port)) as sock:
+        sock.sendall(data)
+        time.sleep(wait)
+        sock.settimeout(0.2)
+        out = b""
+        try:
+            while True:
+                chunk = sock.recv(65536)
+                if not chunk:
+                    break
+                out += chunk
+        except TimeoutError:
+            pass
+        return out
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        b"PING\r\n",
+        b"ping\n",
+        b"set a 'x y'\r\nget a\r\n",
+        b'set b "\\x41\\n"\r\nget b\r\n',
+        b"\r\n\r\nPING\r\n",
+        b'set a "x\r\n',
+        b"*1\r\n:5\r\n",
+        b"*2\r\n$-1\r\n",
+        b"*1\r\n$999999999999\r\n",
+        b"*1x\r\n",
+        b"*1\r\n$4x\r\n",
+        b"*3000000000\r\n",
+        b"*1\r\n*1\r\n",
+        b"*0\r\n*-1\r\n*1\r\n$4\r\nPING\r\n",
+        b"*1\r\n$4\r\nPING\r\nPING\r\n",
+        b"*2\r\n$3\r\nfoo\r\n$3\r\nbar\r\n",
+        b"*2\r\n$4\r\nECHO\r\n$3\r\nabc\r\n" * 50,
+        b"$3\r\nfoo\r\n",
+        b"*1\r\n$4\r\nPI",
+    ],
+)
+def test_framing_matches_redis(kv_server: ThreadedServer, oracle: object, data: bytes) -> None:
+    port = oracle.port  # type: ignore[attr-defined]
+    got = _raw_exchange(kv_server.port, data)
+    want = _raw_exchange(port, data)
+    assert got == want, f"{data!r}: got {got!r}; want {want!r}"
+
+
+def test_unknown_command_and_arity(diff: Differ) -> None:
+    diff.script(
+        """
+        foo
+        foo a b
+        FOO "a b" c
+        get
+        config
+        config foo
+        config get
+        client foo
+        object
+        """
+    )
+
+
+def test_server_keeps_serving_after_bad_clients(kv_server: ThreadedServer) -> None:
+    for data in (b"*1\r\n$999999999999\r\n", b"\x00\xff\xfe garbage\r\n", b"*2\r\n$3\r\nfoo"):
+        with socket.create_connection(("127.0.0.1", kv_server.port)) as sock:
+            sock.sendall(data)
+    client = RawClient(kv_server.port)
+    try:
+        assert client.call("ping") == b"+PONG\r\n"
+    finally:
+        client.close()
+
+
+def test_deep_pipeline(kv: RawClient) -> None:
+    n = 20000
+    replies = kv.pipeline([["incr", "counter"] for _ in range(n)])
+    assert replies[-1] == b":%d\r\n" % n
+    assert len(replies) == n
+
+
+def test_maxclients(kv_server: ThreadedServer) -> None:
+    admin = RawClient(kv_server.port)
+    clients: list[socket.socket] = []
+    try:
+        connected = int(admin.call("info", "clients").split(b"connected_clients:")[1].split()[0])
+        admin.call("config", "set", "maxclients", str(connected + 1))
+        ok = RawClient(kv_server.port)
+        assert ok.call("ping") == b"+PONG\r\n"
+        extra = socket.create_connection(("127.0.0.1", kv_server.port))
+        clients.append(extra)
+        extra.settimeout(2)
+        assert extra.recv(100) == b"-ERR max number of clients reached\r\n"
+        ok.close()
+    finally:
+        admin.call("config", "set", "maxclients", "10000")
+        admin.close()
+        for sock in clients:
+            sock.close()
+
+
+def test_fuzzed_input_leaves_server_consistent(kv_server: ThreadedServer) -> None:
+    import random
+
+    rng = random.Random(1234)
+    seeds = [
+        b"*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$1\r\nv\r\n",
+        b"*2\r\n$4\r\nLPOP\r\n$1\r\nl\r\n",
+        b"*4\r\n$5\r\nRPUSH\r\n$1\r\nl\r\n$1\r\na\r\n$1\r\nb\r\n",
+        b"PING\r\n",
+    ]
+    for _ in range(200):
+        data = bytearray(b"".join(rng.choice(seeds) for _ in range(rng.randint(1, 5))))
+        for _ in range(rng.randint(0, 4)):
+            pos = rng.randrange(len(data))
+            data[pos] = rng.randrange(256)
+        with socket.create_connection(("127.0.0.1", kv_server.port)) as sock:
+            sock.sendall(bytes(data))
+            sock.settimeout(0.05)
+            try:
+                sock.recv(65536)
+            except (TimeoutError, ConnectionResetError):
+                pass
+    client = RawClient(kv_server.port)
+    try:
+        assert client.call("ping") == b"+PONG\r\n"
+        kind = client.call("type", "l")
+        assert kind in (b"+list\r\n", b"+none\r\n", b"+string\r\n")
+        client.call("del", "k", "l")
+    finally:
+        client.close()
