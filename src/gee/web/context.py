@@ -73,6 +73,12 @@ class Context:
         "scope",
     )
 
+    # Set on first use only, so that a request that never reads them does not pay for them.
+    _req_headers: dict[str, str]
+    _query: dict[str, list[str]]
+    _body_bytes: bytes
+    _body_limit: int | None
+
     def __init__(
         self,
         app: Gee,
@@ -93,11 +99,7 @@ class Context:
         self._content_type: bytes | None = None
         self._headers: list[tuple[bytes, bytes]] | None = None
         self._stream: AsyncIterable[bytes] | None = None
-        self._req_headers: dict[str, str] | None = None
-        self._query: dict[str, list[str]] | None = None
         self._store: dict[str, Any] | None = None
-        self._body_bytes: bytes | None = None
-        self._body_limit: int | None = app.body_limit
 
     # ------------------------------------------------------------------ request
 
@@ -132,12 +134,13 @@ class Context:
     @property
     def queries(self) -> dict[str, list[str]]:
         """Every query parameter and all its values, parsed on first use."""
-        q = self._query
-        if q is None:
+        try:
+            return self._query
+        except AttributeError:
             raw = self.scope.get("query_string", b"")
             q = parse_qs(raw.decode("latin-1"), keep_blank_values=True) if raw else {}
             self._query = q
-        return q
+            return q
 
     def query(self, name: str, default: str | None = None) -> str | None:
         """The first value of query parameter ``name``, or ``default`` when absent."""
@@ -151,9 +154,10 @@ class Context:
     @property
     def headers(self) -> dict[str, str]:
         """Request headers by lower-case name; repeated headers are joined with ", "."""
-        h = self._req_headers
-        if h is None:
-            h = {}
+        try:
+            return self._req_headers
+        except AttributeError:
+            h: dict[str, str] = {}
             for raw_name, raw_value in self.scope["headers"]:
                 name = raw_name.decode("latin-1").lower()
                 value = raw_value.decode("latin-1")
@@ -162,7 +166,7 @@ class Context:
                 else:
                     h[name] = value
             self._req_headers = h
-        return h
+            return h
 
     def header(self, name: str, default: str | None = None) -> str | None:
         """The request header ``name`` (any case), or ``default`` when absent."""
@@ -210,7 +214,10 @@ class Context:
     @property
     def body_limit(self) -> int | None:
         """The most body bytes this request may send (None: no limit); 413 beyond it."""
-        return self._body_limit
+        try:
+            return self._body_limit
+        except AttributeError:
+            return self.app.body_limit
 
     @body_limit.setter
     def body_limit(self, value: int | None) -> None:
@@ -222,14 +229,14 @@ class Context:
         Raises HTTPError(413) as soon as the limit is passed (or at once when Content-Length
         says so), without reading the rest; ClientDisconnectedError if the client leaves.
         """
-        cached = self._body_bytes
+        cached: bytes | None = getattr(self, "_body_bytes", None)
         if cached is not None:
             if cached is _CONSUMED:
                 raise RuntimeError("the request body was already streamed; read it only once")
             if cached:
                 yield cached
             return
-        limit = self._body_limit
+        limit = self.body_limit
         if limit is not None:
             declared = self.headers.get("content-length", "")
             if declared.isascii() and declared.isdigit() and int(declared) > limit:
@@ -251,11 +258,13 @@ class Context:
 
     async def body(self) -> bytes:
         """The whole request body (read once, then cached)."""
-        if self._body_bytes is None:
-            self._body_bytes = b"".join([chunk async for chunk in self.iter_body()])
-        elif self._body_bytes is _CONSUMED:
+        cached: bytes | None = getattr(self, "_body_bytes", None)
+        if cached is None:
+            cached = b"".join([chunk async for chunk in self.iter_body()])
+            self._body_bytes = cached
+        elif cached is _CONSUMED:
             raise RuntimeError("the request body was already streamed; read it only once")
-        return self._body_bytes
+        return cached
 
     async def _read_json(self) -> Any:
         data = await self.body()
