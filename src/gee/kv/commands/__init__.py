@@ -91,7 +91,18 @@ def command(name: str) -> Callable[[Handler], Handler]:
     return register
 
 
-_MODULES = ("server", "keys", "strings", "lists", "hashes", "sets", "zsets", "tx", "pubsub")
+_MODULES = (
+    "server",
+    "keys",
+    "strings",
+    "lists",
+    "hashes",
+    "sets",
+    "zsets",
+    "tx",
+    "pubsub",
+    "scripting",
+)
 
 
 def load_all() -> dict[bytes, Command]:
