@@ -399,3 +399,30 @@ def test_stats_dict_is_json_ready(name: str) -> None:
     data = json.loads(json.dumps(group.stats_dict()))
     got = (data["name"], data["gets"], data["main_cache"]["bytes"], data["hot_cache"]["items"])
     assert got == (name, 0, 0, 0), f"got {got}"
+
+
+async def test_remove_during_a_load_keeps_the_old_value_out_of_the_cache(name: str) -> None:
+    release = asyncio.Event()
+    versions = iter([b"old", b"new"])
+
+    async def getter(key: str) -> bytes:
+        await release.wait()
+        return next(versions)
+
+    group = Group(name, 1024, getter)
+    waiting = asyncio.create_task(group.get("k"))
+    await asyncio.sleep(0.01)
+    group.remove_local("k")  # the data changed while "old" was being read
+    release.set()
+    assert await waiting == b"old", "a caller already waiting gets the load it joined"
+    assert group.cache_stats("main").items == 0, "the value read before the remove was cached"
+    assert await group.get("k") == b"new"
+
+
+async def test_key_error_message_has_no_quotes(name: str) -> None:
+    def getter(key: str) -> bytes:
+        raise KeyError(f"{key} not exist")
+
+    with pytest.raises(GetterError) as caught:
+        await Group(name, 1024, getter).get("Kate")
+    assert str(caught.value) == "Kate not exist", f"got {str(caught.value)!r}"

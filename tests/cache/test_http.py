@@ -143,7 +143,7 @@ async def test_endpoint_answers_like_groupcache() -> None:
         assert got == b"v:a b+c", f"got {got!r}; want b'v:a b+c'"
         for path, status, text in [
             ("nope/k", 404, "no such group: nope"),
-            ("g/bad", 500, "'bad not exist'"),
+            ("g/bad", 500, "bad not exist\n"),
             ("g/%zz", 400, ""),
             ("g", 404, ""),
         ]:

@@ -135,3 +135,22 @@ async def test_forget_starts_a_fresh_call() -> None:
     got = (await old, await new)
     assert got == (1, 2), f"got {got}; want (1, 2)"
     assert len(flight) == 0
+
+
+async def test_is_current_turns_false_after_forget() -> None:
+    flight: SingleFlight[tuple[bool, bool]] = SingleFlight()
+    started, release = asyncio.Event(), asyncio.Event()
+
+    async def load() -> tuple[bool, bool]:
+        before = flight.is_current("k")
+        started.set()
+        await release.wait()
+        return before, flight.is_current("k")
+
+    task = asyncio.create_task(flight.do("k", load))
+    await started.wait()
+    flight.forget("k")
+    release.set()
+    got = await task
+    assert got == (True, False), f"got {got}; want (True, False)"
+    assert not flight.is_current("k"), "outside a call nothing is current"

@@ -222,10 +222,12 @@ class Group:
         return value
 
     async def _load(self, key: str) -> bytes:
-        # Look again: singleflight only merges calls that overlap. Two gets can both miss the
-        # cache, then run their loads one after the other (the first finishes before the second
-        # reaches singleflight); without this second look the key would be loaded twice and its
-        # bytes counted twice.
+        # Look again, as groupcache does: singleflight only merges calls that overlap, and two
+        # gets that both missed the cache could reach it one after the other, the first load
+        # finished in between; without this look the key would load twice. On one event loop
+        # a get is not pre-empted between its lookup and joining the flight, so today that
+        # needs an await in between, which there is not; the look costs two probes on a miss
+        # and keeps the guarantee if one is ever added.
         value = self._lookup(key)
         if value is not None:
             self.stats.cache_hits += 1
@@ -249,9 +251,11 @@ class Group:
             value, expires = await self._get_locally(key)
         except Exception as exc:
             self.stats.local_load_errs += 1
-            raise GetterError(str(exc) or type(exc).__name__) from exc
+            raise GetterError(_message(exc)) from exc
         self.stats.local_loads += 1
-        if expires is None or expires > time.time():
+        # remove(key) while the getter ran: the callers already waiting get this value, but it
+        # may predate the change that caused the remove, so it is not cached.
+        if (expires is None or expires > time.time()) and self._flight.is_current(key):
             self._populate(key, value, self._main, expires)
         return value
 
@@ -275,7 +279,11 @@ class Group:
                 break
 
     def remove_local(self, key: str) -> None:
-        """Drop ``key`` from this process's caches; a load in flight is not reused afterwards."""
+        """Drop ``key`` from this process's caches.
+
+        A load of ``key`` already in flight still answers its waiting callers but is neither
+        cached nor joined by later gets, which start a fresh load.
+        """
         self._main.lru.remove(key)
         self._hot.lru.remove(key)
         self._flight.forget(key)
@@ -319,6 +327,13 @@ class Group:
             "main_cache": asdict(self._main.stats()),
             "hot_cache": asdict(self._hot.stats()),
         }
+
+
+def _message(exc: BaseException) -> str:
+    """The text a caller (and a peer's 500 body) sees for a getter's exception."""
+    if isinstance(exc, KeyError) and len(exc.args) == 1:
+        return str(exc.args[0])  # str(KeyError("x")) would be "'x'"
+    return str(exc) or type(exc).__name__
 
 
 def _normalise(loaded: Loaded) -> tuple[bytes, float | None]:

@@ -62,6 +62,13 @@ class SingleFlight(Generic[T]):
         """
         self._calls.pop(key, None)
 
+    def is_current(self, key: str) -> bool:
+        """Called from inside ``fn``: whether this call still answers for ``key``.
+
+        False once :meth:`forget` detached it (the data behind the key changed meanwhile).
+        """
+        return self._calls.get(key) is asyncio.current_task()
+
     def in_flight(self, key: str) -> bool:
         """Whether a call for ``key`` is running now."""
         return key in self._calls
