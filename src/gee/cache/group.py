@@ -243,7 +243,8 @@ class Group:
                 logger.debug("group %s: peer failed for %r: %s", self.name, key, exc)
             else:
                 self.stats.peer_loads += 1
-                if self._random.random() < self.hot_cache_chance:
+                chosen = self._random.random() < self.hot_cache_chance
+                if chosen and self._flight.is_current(key):
                     expires = None if self.hot_ttl is None else time.time() + self.hot_ttl
                     self._populate(key, value, self._hot, expires)
                 return value
