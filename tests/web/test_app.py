@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass
+from pathlib import Path
 
 import msgspec
 import pytest
@@ -464,3 +465,25 @@ async def test_root_path_prefix_is_not_routed(raw_path: bytes, want: str) -> Non
     }
     await app(scope, None, send)  # type: ignore[arg-type]
     assert sent[1]["body"] == want.encode()
+
+
+async def test_errors_keep_headers_set_before_them_but_not_body_headers(tmp_path: Path) -> None:
+    app = make_app()
+    (tmp_path / "f.txt").write_text("data")
+
+    async def request_id(c: Context) -> None:
+        c.set_header("x-request-id", "r1")
+        await c.next()
+
+    app.use(request_id)
+
+    @app.get("/gone")
+    async def gone(c: Context) -> None:
+        c.file(tmp_path / "f.txt")
+        raise HTTPError(410, "gone")
+
+    async with TestClient(app) as client:
+        r = await client.get("/gone")
+    assert (r.status_code, r.text, r.headers["x-request-id"]) == (410, "gone", "r1")
+    assert "etag" not in r.headers
+    assert r.headers["content-length"] == "4"

@@ -482,13 +482,18 @@ class Context:
         self._stream = None
 
     def answer_error(self, exc: HTTPError) -> None:
-        """Replace the response with ``exc``'s status and message (and abort the chain)."""
+        """Replace the response with ``exc``'s status and message (and abort the chain).
+
+        Headers already set stay, as in gin (a request id set before ``c.next()`` should be on
+        the error too), except those that describe the body being thrown away.
+        """
         from gee.web.errors import BindError
 
         self._index = ABORTED
         self._status = exc.status
         self._stream = None
-        self._headers = None
+        if self._headers:
+            self._headers = [h for h in self._headers if h[0] not in _BODY_HEADERS]
         if isinstance(exc, BindError):
             self._body = dump_json({"message": exc.detail, "errors": exc.errors})
             self._content_type = JSON
@@ -551,6 +556,20 @@ class Context:
         """A value an earlier step kept with ``set``, or ``default``."""
         s = self._store
         return default if s is None else s.get(key, default)
+
+
+# Response headers that describe a body; an error response replaces the body, so drops them.
+_BODY_HEADERS = frozenset(
+    (
+        b"content-length",
+        b"content-range",
+        b"content-encoding",
+        b"content-disposition",
+        b"etag",
+        b"last-modified",
+        b"accept-ranges",
+    )
+)
 
 
 def _phrase(status: int) -> str:
