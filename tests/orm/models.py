@@ -63,3 +63,14 @@ class Tag(Model, table="tags", unique=[("kind", "label")], indexes=[("label", "w
     kind: str = Field(max_length=20)
     label: str = Field(max_length=40)
     weight: int = 0
+
+
+class Author(Model, table="authors"):
+    id: int | None = Field(default=None, primary_key=True)
+    name: str
+
+
+class Book(Model, table="books"):
+    id: int | None = Field(default=None, primary_key=True)
+    author_id: int = Field(foreign_key=Author.id, on_delete="cascade", index=True)
+    title: str

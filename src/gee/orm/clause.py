@@ -221,11 +221,13 @@ class Column(Expr, Generic[T]):
         "column",
         "default",
         "default_factory",
+        "foreign_key",
         "index",
         "kind",
         "max_length",
         "name",
         "nullable",
+        "on_delete",
         "primary_key",
         "python_type",
         "table",
@@ -262,6 +264,8 @@ class Column(Expr, Generic[T]):
         self.default_factory = default_factory
         self.check = check
         self.table: Table | None = None
+        self.foreign_key: Column[Any] | None = None  # the column this one references
+        self.on_delete: str | None = None  # ON DELETE action of that reference
 
     def validate(self, value: object) -> None:
         """Raise ``QueryError`` unless ``value`` (or None) fits this column's Python type."""

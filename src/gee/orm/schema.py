@@ -47,8 +47,10 @@ class FieldInfo:
         "column",
         "default",
         "default_factory",
+        "foreign_key",
         "index",
         "max_length",
+        "on_delete",
         "primary_key",
         "unique",
     )
@@ -62,6 +64,8 @@ class FieldInfo:
         index: bool,
         max_length: int | None,
         column: str | None,
+        foreign_key: Column[Any] | None = None,
+        on_delete: str | None = None,
     ) -> None:
         self.default = default
         self.default_factory = default_factory
@@ -70,6 +74,8 @@ class FieldInfo:
         self.index = index
         self.max_length = max_length
         self.column = column
+        self.foreign_key = foreign_key
+        self.on_delete = on_delete
 
 
 def Field(
@@ -81,6 +87,8 @@ def Field(
     index: bool = False,
     max_length: int | None = None,
     column: str | None = None,
+    foreign_key: Any = None,
+    on_delete: str | None = None,
 ) -> Any:
     """Options for one model field.
 
@@ -88,7 +96,10 @@ def Field(
     the argument is required). ``primary_key``: part of the primary key (several fields make a
     composite key). ``unique`` / ``index``: a single-column unique constraint / index.
     ``max_length``: ``VARCHAR(n)`` instead of unbounded text. ``column``: the column's name in
-    the table when it differs from the attribute's.
+    the table when it differs from the attribute's. ``foreign_key``: the column this one
+    references (``User.id``, or a model with a one-column primary key); ``on_delete``: what the
+    database does to this row when the referenced one is deleted (``"CASCADE"``, ``"SET NULL"``,
+    ``"RESTRICT"``; None: refuse the delete).
     """
     if default is not MISSING and default_factory is not None:
         raise SchemaError("Field() takes default or default_factory, not both")
@@ -96,7 +107,32 @@ def Field(
         raise SchemaError(f"Field(max_length=...) must be positive; got {max_length}")
     if column is not None and not IDENT.match(column):
         raise SchemaError(f"Field(column=...) must be a plain identifier; got {column!r}")
-    return FieldInfo(default, default_factory, primary_key, unique, index, max_length, column)
+    target = _referenced(foreign_key)
+    if on_delete is not None:
+        on_delete = on_delete.upper()
+        if on_delete not in ON_DELETE or target is None:
+            raise SchemaError(
+                f"Field(on_delete=...) takes one of {', '.join(ON_DELETE)} with a foreign_key; "
+                f"got {on_delete!r}"
+            )
+    return FieldInfo(
+        default, default_factory, primary_key, unique, index, max_length, column, target, on_delete
+    )
+
+
+ON_DELETE = ("CASCADE", "SET NULL", "RESTRICT", "NO ACTION")
+
+
+def _referenced(target: Any) -> Column[Any] | None:
+    if target is None or isinstance(target, Column):
+        return target
+    table = getattr(target, "__table__", None) if isinstance(target, type) else None
+    if isinstance(table, Table) and len(table.primary_key) == 1:
+        return table.primary_key[0]
+    raise SchemaError(
+        f"Field(foreign_key=...) takes a column such as User.id or a model with a one-column "
+        f"primary key; got {target!r}"
+    )
 
 
 class Table:
@@ -243,6 +279,8 @@ def _columns(cls: type[Model]) -> list[Column[Any]]:
                 check=check,
             )
         )
+        columns[-1].foreign_key = info.foreign_key
+        columns[-1].on_delete = info.on_delete
     return columns
 
 
@@ -261,6 +299,8 @@ def _field_info(cls: type, name: str) -> FieldInfo:
                     value.index,
                     value.max_length,
                     value.column,
+                    value.foreign_key,
+                    value.on_delete,
                 )
             return FieldInfo(value, None, False, False, False, None, None)
     return FieldInfo(MISSING, None, False, False, False, None, None)

@@ -18,7 +18,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from gee.orm.clause import Raw
+from gee.orm.clause import Column, Raw
 from gee.orm.errors import OperationalError, QueryError
 from gee.orm.hooks import (
     AFTER_DELETE,
@@ -164,6 +164,43 @@ class Session:
             sets = ", ".join(f"{q(c.column)} = {mark}" for c in columns)
             return f"UPDATE {q(table.name)} SET {sets} WHERE {where}"
         return f"DELETE FROM {q(table.name)} WHERE {where}"
+
+    def prefetch(
+        self, parents: Sequence[Model], model: type[M], on: Any, *, chunk: int = 500
+    ) -> dict[Any, list[M]]:
+        """The ``model`` rows belonging to each of ``parents``, in one query per ``chunk`` parents.
+
+        ``on`` is ``model``'s foreign-key column (``Post.user_id``); the result maps each parent's
+        referenced value (its primary key) to its children, ``[]`` for none — one-to-many
+        loading without a query per parent::
+
+            posts = s.prefetch(users, Post, on=Post.user_id)
+            for user in users:
+                print(user.name, [p.title for p in posts[user.id]])
+        """
+        table = table_of(model)
+        if not isinstance(on, Column) or on.table is not table:
+            raise QueryError(f"prefetch(on=...) takes a column of {model.__name__}; got {on!r}")
+        target = on.foreign_key
+        attribute = target.name if target is not None else None
+        result: dict[Any, list[M]] = {}
+        for parent in parents:
+            name = attribute
+            if name is None:
+                key = _table(parent).primary_key
+                if len(key) != 1:
+                    raise QueryError("prefetch needs parents with a one-column primary key")
+                name = key[0].name
+            value = parent.__dict__[name]
+            if value is not None:
+                result.setdefault(value, [])
+        keys = list(result)
+        order = table.primary_key or tuple(table.columns)
+        for start in range(0, len(keys), chunk):
+            query = self.query(model).where(on.in_(keys[start : start + chunk]))
+            for child in query.order_by(*order).all():
+                result[child.__dict__[on.name]].append(child)
+        return result
 
     def raw(self, sql: str, *args: object) -> list[Any]:
         """Run ``sql`` with ``?`` placeholders bound to ``args``; return its rows as tuples."""

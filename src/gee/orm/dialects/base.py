@@ -133,6 +133,14 @@ class Dialect:
             if unique:
                 names = ", ".join(q(c.column) for c in cols)
                 parts.append(f"CONSTRAINT {q(index_name)} UNIQUE ({names})")
+        for c in table.columns:
+            ref = c.foreign_key
+            if ref is not None and ref.table is not None:
+                fk = f"CONSTRAINT {q(f'fk_{table.name}_{c.column}')} FOREIGN KEY ({q(c.column)})"
+                fk += f" REFERENCES {q(ref.table.name)} ({q(ref.column)})"
+                if c.on_delete:
+                    fk += f" ON DELETE {c.on_delete}"
+                parts.append(fk)
         statements = [f"CREATE TABLE {q(target)} ({', '.join(parts)}){self.table_options()}"]
         statements += self.create_indexes(table, target)
         return statements
