@@ -42,6 +42,8 @@ if TYPE_CHECKING:
         RPCError,
         ServiceError,
     )
+    from gee.rpc.etcd import EtcdDiscovery, announce_etcd
+    from gee.rpc.registry import Registry, RegistryDiscovery, announce
     from gee.rpc.server import Server
     from gee.rpc.service import Method, Service
     from gee.rpc.xclient import XClient
@@ -52,11 +54,14 @@ __all__ = [
     "Client",
     "Codec",
     "Discovery",
+    "EtcdDiscovery",
     "FrameTooLargeError",
     "Method",
     "ProtocolError",
     "RPCConnectionError",
     "RPCError",
+    "Registry",
+    "RegistryDiscovery",
     "RemoteError",
     "Server",
     "Service",
@@ -64,6 +69,8 @@ __all__ = [
     "StaticDiscovery",
     "SyncClient",
     "XClient",
+    "announce",
+    "announce_etcd",
     "connect",
     "parse_address",
 ]
@@ -84,6 +91,11 @@ _HOMES: dict[str, str] = {
     "RemoteError": "errors",
     "ServiceError": "errors",
     "Server": "server",
+    "Registry": "registry",
+    "RegistryDiscovery": "registry",
+    "announce": "registry",
+    "EtcdDiscovery": "etcd",
+    "announce_etcd": "etcd",
     "XClient": "xclient",
     "StaticDiscovery": "discovery",
     "Discovery": "discovery",

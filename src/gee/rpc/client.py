@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import Callable, Coroutine
-from typing import Any, Final, TypeAlias
+from typing import Any, Final, TypeAlias, cast
 
 import msgspec
 
@@ -59,12 +59,12 @@ class _Connection(asyncio.Protocol):
     # ------------------------------------------------------------------ transport events
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        assert isinstance(transport, asyncio.Transport)
-        self.transport = transport
+        # uvloop's transports are not asyncio.Transport subclasses, but behave as one
+        self.transport = cast(asyncio.Transport, transport)
         client = self.client
         if client.address.scheme == "http":
             path = client.http_path or (GO_RPC_PATH if client.jsonrpc else GEE_RPC_PATH)
-            transport.write(f"CONNECT {path} HTTP/1.0\n\n".encode())
+            self.transport.write(f"CONNECT {path} HTTP/1.0\n\n".encode())
         else:
             self._after_http()
 
