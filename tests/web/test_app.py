@@ -487,3 +487,15 @@ async def test_errors_keep_headers_set_before_them_but_not_body_headers(tmp_path
     assert (r.status_code, r.text, r.headers["x-request-id"]) == (410, "gone", "r1")
     assert "etag" not in r.headers
     assert r.headers["content-length"] == "4"
+
+
+async def test_plain_callable_returning_a_coroutine_is_awaited() -> None:
+    app = make_app()
+
+    async def greet(c: Context, who: str) -> str:
+        return f"hi {who}"
+
+    app.get("/", lambda c: greet(c, "there"))
+    app.use(lambda c: c.next())  # a lambda middleware calling the async c.next()
+    async with TestClient(app) as client:
+        assert (await client.get("/")).text == "hi there"

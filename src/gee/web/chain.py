@@ -28,10 +28,17 @@ def is_async(fn: Any) -> bool:
 
 
 async def run_sync(fn: Handler, c: Context) -> Any:
-    """Run a plain ``def`` handler in the thread pool and return what it returned."""
+    """Run a plain ``def`` handler in the thread pool and return what it returned.
+
+    A plain callable that returns an awaitable (``lambda c: some_async(c)``) has it awaited
+    here, on the loop, rather than sent back as a value nobody awaits.
+    """
     loop = asyncio.get_running_loop()
     ctx = contextvars.copy_context()
-    return await loop.run_in_executor(None, ctx.run, fn, c)
+    result = await loop.run_in_executor(None, ctx.run, fn, c)
+    if inspect.isawaitable(result):
+        result = await result
+    return result
 
 
 def middleware_step(fn: Handler) -> Step:
