@@ -71,7 +71,8 @@ def test_redis_py_pubsub_and_lock(r: redis.Redis, kv_server: ThreadedServer) -> 
     assert pubsub.get_message(timeout=1)["type"] == "subscribe"
     assert r.publish("news", "hello") == 1
     message = pubsub.get_message(timeout=1)
-    assert message is not None and message["data"] == b"hello"
+    assert message is not None
+    assert message["data"] == b"hello"
     pubsub.close()
     lock = r.lock("resource", timeout=5)
     assert lock.acquire(blocking=False)

@@ -145,3 +145,53 @@ def test_fuzzed_input_leaves_server_consistent(kv_server: ThreadedServer) -> Non
         client.call("del", "k", "l")
     finally:
         client.close()
+
+
+def test_config_and_server_replies(diff: Differ) -> None:
+    diff.script(
+        """
+        config set foo 1
+        config set port
+        config get
+        config set maxclients abc
+        config set hz 5 hz 6
+        config resetstat x
+        config get maxclients
+        config get maxmemory-policy
+        config get hash-max-*entries |pairs
+        auth x
+        auth a b
+        select 99
+        select x
+        hello 4
+        hello 3 setname
+        hello x
+        ping a b
+        swapdb 0 99
+        swapdb x 1
+        flushall foo
+        client setname "a b"
+        client kill 1.2.3.4:5
+        client no-evict maybe
+        client kill id 99999
+        client getname
+        client setname myname
+        client getname
+        debug sleep 0
+        debug foo
+        function flush
+        echo
+        echo hello
+        command count |type
+        command info nope get
+        command info set |len
+        command docs get
+        command getkeys get a
+        command getkeys ping
+        command getkeys foo
+        command list filterby pattern zr*by* |sort
+        time |len
+        type nope
+        dbsize
+        """
+    )

@@ -25,6 +25,8 @@ RUN_ID = secrets.token_hex(20)
 
 @command("ping")
 def ping(c: Client, args: list[bytes]) -> None:
+    if len(args) > 2:
+        raise CommandError("ERR wrong number of arguments for 'ping' command")
     if c.protocol == 2 and (c.channels or c.patterns):
         payload = args[1] if len(args) > 1 else b""
         c.out += b"*2\r\n$4\r\npong\r\n" + bulk(payload)

@@ -1,0 +1,138 @@
+"""Config parsing (redis.conf syntax, refusals), the ``gee kv`` CLI, and the public API."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+import gee.kv
+from gee.kv import Config, ConfigError
+from tests.kv.resp_client import RawClient
+from tests.servers import free_port, wait_for
+
+
+def test_public_api_is_pinned() -> None:
+    assert gee.kv.__all__ == sorted(gee.kv.__all__)
+    assert gee.kv.__all__ == [
+        "Client",
+        "CommandError",
+        "Config",
+        "ConfigError",
+        "KVError",
+        "Server",
+        "run",
+    ]
+
+
+def test_redis_conf_lines_are_read() -> None:
+    config = Config()
+    config.load_text(
+        """
+        # comment
+        port 7000
+        bind 127.0.0.1 ::1
+        requirepass "s3cret pw"
+        maxmemory 1mb
+        save ""
+        save 900 1 300 10
+        appendonly yes
+        client-output-buffer-limit pubsub 64mb 16mb 60
+        hash-max-ziplist-entries 100
+        """
+    )
+    assert config.port == 7000
+    assert config.bind == ["127.0.0.1", "::1"]
+    assert config.requirepass == "s3cret pw"
+    assert config.values["maxmemory"] == str(1024 * 1024)
+    assert config.values["save"] == "900 1 300 10"
+    assert config.values["hash-max-listpack-entries"] == "100"
+    assert config.pubsub_limits() == (64 * 1024 * 1024, 16 * 1024 * 1024, 60)
+
+
+@pytest.mark.parametrize(
+    ("line", "reason"),
+    [
+        ("nosuchoption yes", "Bad directive"),
+        ("port", "Bad directive"),
+        ("port 1 2", "Bad directive"),
+        ("port abc", "integer"),
+        ("appendonly maybe", "'yes' or 'no'"),
+        ('requirepass "unbalanced', "Unbalanced quotes"),
+    ],
+)
+def test_bad_lines_are_refused_with_the_line(line: str, reason: str) -> None:
+    with pytest.raises(ConfigError) as info:
+        Config().load_text(f"port 6000\n{line}\n", "test.conf")
+    message = str(info.value)
+    assert f">>> '{line}'" in message, f"got {message!r}; want the line quoted"
+    assert "line 2" in message
+    assert reason in message
+
+
+def test_gee_kv_cli_serves_and_stops_on_sigterm(tmp_path: Path) -> None:
+    port = free_port()
+    conf = tmp_path / "gee-kv.conf"
+    conf.write_text("databases 4\nrequirepass pw\n")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "gee", "kv", "--port", str(port), "--bind", "127.0.0.1"]
+        + ["--dir", str(tmp_path / "data"), "--config", str(conf)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
+    try:
+        wait_for(lambda: _answers(port), what="gee kv")
+        client = RawClient(port)
+        assert client.call("ping").startswith(b"-NOAUTH")
+        assert client.call("auth", "pw") == b"+OK\r\n"
+        assert client.call("select", "4") == b"-ERR DB index is out of range\r\n"
+        client.close()
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(10) == 0
+        assert proc.stdout is not None
+        log = proc.stdout.read().decode()
+        proc.stdout.close()
+        assert f"Ready to accept connections on port {port}" in log
+        assert "ready to exit" in log
+        assert (tmp_path / "data").is_dir()
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        if proc.stdout is not None and not proc.stdout.closed:
+            proc.stdout.close()
+
+
+def _answers(port: int) -> bool:
+    try:
+        client = RawClient(port, timeout=1)
+    except OSError:
+        return False
+    client.close()
+    return True
+
+
+def test_gee_kv_cli_refuses_bad_config(tmp_path: Path) -> None:
+    conf = tmp_path / "bad.conf"
+    conf.write_text("port 1234\nfrobnicate 1\n")
+    done = subprocess.run(
+        [sys.executable, "-m", "gee", "kv", "--config", str(conf)],
+        capture_output=True,
+        timeout=20,
+        env={**os.environ},
+    )
+    assert done.returncode == 1
+    assert b">>> 'frobnicate 1'" in done.stderr
+
+
+def test_config_get_set_over_the_wire(kv: RawClient) -> None:
+    assert kv.call("config", "set", "hz", "20") == b"+OK\r\n"
+    assert kv.call("config", "get", "hz") == b"*2\r\n$2\r\nhz\r\n$2\r\n20\r\n"
+    assert kv.call("config", "set", "hz", "10") == b"+OK\r\n"
+    assert kv.call("config", "set", "databases", "3").startswith(b"-ERR CONFIG SET failed")
+    time.sleep(0)
