@@ -217,6 +217,8 @@ async def test_static_etag_304_and_group_static(site: Path) -> None:
         assert again.status_code == 304
         assert (await client.get("/files/%2e%2e/secret.txt")).status_code == 404
         assert (await client.get("/files/link")).status_code == 404
+        assert (await client.get("/files/")).text == "<h1>home</h1>"
+        assert (await client.get("/files")).status_code == 301
 
 
 def test_static_needs_an_existing_directory(tmp_path: Path) -> None:

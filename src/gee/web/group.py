@@ -173,8 +173,11 @@ class RouterGroup:
         return handler
 
     def static(self, prefix: str, directory: str | os.PathLike[str]) -> None:
-        """Serve the files under ``directory`` at ``prefix`` (``GET prefix/*filepath``)."""
+        """Serve the files under ``directory`` at ``prefix`` (``GET prefix/*filepath``, and
+        ``GET prefix/`` for its index.html)."""
         from gee.web.middleware.static_files import serve_directory
 
         handler = serve_directory(directory)
-        self.get(prefix.rstrip("/") + "/*filepath", handler)
+        base = prefix.rstrip("/")
+        self.get(base + "/*filepath", handler)
+        self.get(base + "/", handler)  # the directory itself: its index.html

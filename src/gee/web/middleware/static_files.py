@@ -54,13 +54,14 @@ def static(
 
 
 def serve_directory(directory: str | os.PathLike[str], index: str | None = "index.html") -> Step:
-    """A handler serving ``c.param("filepath")`` from ``directory`` (404 when absent)."""
+    """A handler serving ``c.param("filepath")`` from ``directory`` (404 when absent); without
+    the param (the directory's own route) it serves the ``index`` file."""
     root = os.path.realpath(directory)
     if not os.path.isdir(root):
         raise FileNotFoundError(f"static directory {os.fspath(directory)!r} does not exist")
 
     async def serve_file(c: Context) -> None:
-        target = resolve(root, c.param("filepath"), index)
+        target = resolve(root, c.param("filepath", ""), index)
         if target is None:
             raise HTTPError(404, "file not found")
         c.file(target)
