@@ -79,9 +79,10 @@ def test_gee_kv_cli_serves_and_stops_on_sigterm(tmp_path: Path) -> None:
     port = free_port()
     conf = tmp_path / "gee-kv.conf"
     conf.write_text("databases 4\nrequirepass pw\n")
+    argv = [sys.executable, "-m", "gee", "kv", "--port", str(port), "--bind", "127.0.0.1"]
+    argv += ["--dir", str(tmp_path / "data"), "--config", str(conf)]
     proc = subprocess.Popen(
-        [sys.executable, "-m", "gee", "kv", "--port", str(port), "--bind", "127.0.0.1"]
-        + ["--dir", str(tmp_path / "data"), "--config", str(conf)],
+        argv,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
     )
