@@ -426,3 +426,21 @@ async def test_key_error_message_has_no_quotes(name: str) -> None:
     with pytest.raises(GetterError) as caught:
         await Group(name, 1024, getter).get("Kate")
     assert str(caught.value) == "Kate not exist", f"got {str(caught.value)!r}"
+
+
+async def test_stats_carry_each_caches_figures(name: str) -> None:
+    group = Group(name, 1024, Counting())
+    await group.get("k")
+    await group.get("k")
+    main = group.stats.main_cache
+    got = (main.bytes, main.items, main.gets, main.hits, main.evictions)
+    want = (entry_size("k", b"value-of-k"), 1, 3, 1, 0)  # the flight's second look is a get
+    assert got == want, f"got {got}; want {want}"
+    assert group.stats.hot_cache.items == 0
+    assert group.stats.as_dict()["main_cache"] == {
+        "bytes": want[0],
+        "items": 1,
+        "gets": 3,
+        "hits": 1,
+        "evictions": 0,
+    }

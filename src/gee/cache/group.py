@@ -24,7 +24,7 @@ import logging
 import random
 import time
 from collections.abc import Awaitable, Callable
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field, fields
 from datetime import datetime
 from typing import Literal, TypeAlias
 
@@ -56,21 +56,6 @@ def get_group(name: str) -> Group | None:
 def unregister_group(name: str) -> None:
     """Forget the Group called ``name`` so the name can be used again (tests, reloads)."""
     _groups.pop(name, None)
-
-
-@dataclass(slots=True)
-class Stats:
-    """groupcache's per-group counters. Only the event loop's thread updates them."""
-
-    gets: int = 0  # every get, including those from peers
-    cache_hits: int = 0  # either cache had it
-    peer_loads: int = 0  # a peer answered (its cache or its getter)
-    peer_errors: int = 0  # a peer failed; the key was then loaded locally
-    loads: int = 0  # gets - cache_hits
-    loads_deduped: int = 0  # loads that were not joined to one already in flight
-    local_loads: int = 0  # the getter succeeded
-    local_load_errs: int = 0  # the getter failed
-    server_requests: int = 0  # gets that came over the network from peers
 
 
 @dataclass(slots=True)
@@ -133,6 +118,44 @@ class _Cache:
         return CacheStats(self.lru.nbytes, len(self.lru), self.gets, self.hits, self.evictions)
 
 
+@dataclass(slots=True)
+class Stats:
+    """groupcache's per-group counters, and each cache's. Only the event loop's thread updates them.
+
+    ``main_cache`` and ``hot_cache`` are snapshots taken when read.
+    """
+
+    gets: int = 0  # every get, including those from peers
+    cache_hits: int = 0  # either cache had it
+    peer_loads: int = 0  # a peer answered (its cache or its getter)
+    peer_errors: int = 0  # a peer failed; the key was then loaded locally
+    loads: int = 0  # gets - cache_hits
+    loads_deduped: int = 0  # loads that were not joined to one already in flight
+    local_loads: int = 0  # the getter succeeded
+    local_load_errs: int = 0  # the getter failed
+    server_requests: int = 0  # gets that came over the network from peers
+    _caches: tuple[_Cache, _Cache] | None = field(default=None, repr=False, compare=False)
+
+    @property
+    def main_cache(self) -> CacheStats:
+        """The main cache (the keys this process owns): bytes, items, gets, hits, evictions."""
+        return self._caches[0].stats() if self._caches else CacheStats(0, 0, 0, 0, 0)
+
+    @property
+    def hot_cache(self) -> CacheStats:
+        """The hot cache (popular keys owned by peers): bytes, items, gets, hits, evictions."""
+        return self._caches[1].stats() if self._caches else CacheStats(0, 0, 0, 0, 0)
+
+    def as_dict(self) -> dict[str, object]:
+        """Every counter, then each cache's snapshot as a nested dict: ready for JSON."""
+        out: dict[str, object] = {
+            f.name: getattr(self, f.name) for f in fields(self) if not f.name.startswith("_")
+        }
+        out["main_cache"] = asdict(self.main_cache)
+        out["hot_cache"] = asdict(self.hot_cache)
+        return out
+
+
 class Group:
     """A cache namespace: values loaded by ``getter``, cached, and spread over peers.
 
@@ -171,11 +194,11 @@ class Group:
         self.peers: PeerPicker = peers if peers is not None else NoPeers()
         self.hot_cache_chance = hot_cache_chance
         self.hot_ttl = hot_ttl
-        self.stats = Stats()
         # mainCache holds the keys this process owns; hotCache holds popular keys owned by
         # peers, mirrored here so one hot key does not make its owner's network the bottleneck.
         self._main = _Cache()
         self._hot = _Cache()
+        self.stats = Stats(_caches=(self._main, self._hot))
         self._flight: SingleFlight[bytes] = SingleFlight()
         self._async_getter = inspect.iscoroutinefunction(getter) or inspect.iscoroutinefunction(
             getattr(getter, "__call__", None)  # noqa: B004  (an object with an async __call__)
@@ -320,14 +343,8 @@ class Group:
         raise ValueError(f"which must be 'main' or 'hot'; got {which!r}")
 
     def stats_dict(self) -> dict[str, object]:
-        """All counters as one JSON-ready dict: the group's, then each cache's."""
-        return {
-            "name": self.name,
-            "cache_bytes": self.cache_bytes,
-            **asdict(self.stats),
-            "main_cache": asdict(self._main.stats()),
-            "hot_cache": asdict(self._hot.stats()),
-        }
+        """The group's name and budget, its counters and each cache's, as one JSON-ready dict."""
+        return {"name": self.name, "cache_bytes": self.cache_bytes, **self.stats.as_dict()}
 
 
 def _message(exc: BaseException) -> str:
