@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import AsyncIterator
 
 from gee.web import Context, Gee, WebSocket
@@ -41,6 +42,12 @@ async def boom(c: Context) -> None:
 async def sleep(c: Context) -> str:
     await asyncio.sleep(float(c.query("s") or "0.2"))
     return "slept"
+
+
+@app.get("/block")
+def block(c: Context) -> str:
+    time.sleep(float(c.query("s") or "0.5"))  # a plain def: runs in the thread pool
+    return "blocked"
 
 
 @app.get("/stream")

@@ -81,6 +81,17 @@ def test_concurrent_requests_do_not_wait_for_each_other(web_server: RunningServe
     assert elapsed < 2.0, f"5 concurrent 0.5 s requests took {elapsed:.2f}s; want < 2 s"
 
 
+def test_blocking_sync_handler_does_not_stall_the_loop(web_server: RunningServer) -> None:
+    slow = threading.Thread(target=lambda: httpx.get(url(web_server, "/block?s=1"), timeout=10))
+    slow.start()
+    time.sleep(0.2)  # the blocking handler is now sleeping in a worker thread
+    start = time.monotonic()
+    assert httpx.get(url(web_server, "/")).text == "Hello, World!"
+    elapsed = time.monotonic() - start
+    slow.join()
+    assert elapsed < 0.5, f"a request waited {elapsed:.2f}s behind a blocking handler"
+
+
 def test_websocket_echo_with_route_params(web_server: RunningServer) -> None:
     with connect(f"ws://127.0.0.1:{web_server.port}/ws/lobby") as ws:
         ws.send("hi")
