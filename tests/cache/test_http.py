@@ -245,3 +245,41 @@ async def test_get_from_unreachable_peer_is_a_peer_error() -> None:
         stack.push_async_callback(pool.aclose)
         with pytest.raises(PeerError, match="ConnectError"):
             await getter.get("g", "k")
+
+
+async def test_follow_tracks_a_peer_source_and_survives_its_errors() -> None:
+    pool = HTTPPool("http://a:1")
+    answers: list[object] = [
+        ["http://a:1"],
+        ["http://a:1", "http://b:2"],
+        RuntimeError("registry down"),
+        ["http://b:2", "http://a:1"],
+    ]
+    seen: list[list[str]] = []
+
+    async def source() -> list[str]:
+        answer = answers[min(len(seen), len(answers) - 1)]
+        seen.append(pool.peers)
+        if isinstance(answer, Exception):
+            raise answer
+        assert isinstance(answer, list)
+        return answer
+
+    task = asyncio.create_task(pool.follow(source, interval=0.001))
+    while len(seen) < 6:
+        await asyncio.sleep(0.005)
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    assert seen[1:4] == [["http://a:1"], ["http://a:1", "http://b:2"], ["http://a:1", "http://b:2"]]
+    assert pool.peers == ["http://b:2", "http://a:1"], f"got {pool.peers}"
+
+
+async def test_follow_accepts_a_sync_source() -> None:
+    pool = HTTPPool("http://a:1")
+    task = asyncio.create_task(pool.follow(lambda: ("http://a:1", "http://c:3"), interval=60))
+    await asyncio.sleep(0.01)
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    assert pool.peers == ["http://a:1", "http://c:3"], f"got {pool.peers}"

@@ -31,11 +31,12 @@ Beyond groupcache, on paths Go nodes answer 404 to, so a mixed cluster stays saf
 from __future__ import annotations
 
 import asyncio
+import inspect
 import json
 import logging
 import re
 import secrets
-from collections.abc import Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from types import TracebackType
 from typing import TYPE_CHECKING
 from urllib.parse import quote, unquote_to_bytes, urlsplit
@@ -61,6 +62,9 @@ PROTOBUF = "application/x-protobuf"
 # A request carrying our own token came from this very pool: the peer list spells self_url
 # differently from self_url. Go would stall on its own singleflight; we refuse at once.
 LOOP_HEADER = "x-gee-cache-origin"
+
+# Where HTTPPool.follow() reads the peer list from: sync or async, returning URLs.
+PeerSource = Callable[[], Sequence[str] | Awaitable[Sequence[str]]]
 
 _BAD_ESCAPE = re.compile(rb"%(?![0-9A-Fa-f]{2})")
 
@@ -200,6 +204,26 @@ class HTTPPool:
                 list(urls),
             )
         self._ring, self._getters = ring, getters
+
+    async def follow(self, source: PeerSource, interval: float = 10.0) -> None:
+        """Keep the peer list equal to what ``source()`` returns, polling every ``interval`` s.
+
+        ``source`` is any callable, sync or async, returning the peer URLs (self included): a
+        static list's ``lambda``, a registry client's method. Run it as a task and cancel the
+        task to stop following. When ``source`` fails the current peers are kept and the
+        error is logged; the next poll tries again.
+        """
+        while True:
+            try:
+                found = source()
+                urls = list(await found if inspect.isawaitable(found) else found)
+            except Exception as exc:
+                logger.warning("HTTPPool: peer source failed, keeping %s: %s", self.peers, exc)
+            else:
+                if urls != self.peers:
+                    logger.info("HTTPPool: peers %s -> %s", self.peers, urls)
+                    self.set_peers(*urls)
+            await asyncio.sleep(interval)
 
     def pick_peer(self, key: str) -> PeerGetter | None:
         """Return the remote owner of ``key``; None when this process owns it or has no peers."""
