@@ -370,3 +370,18 @@ async def test_missing_file_is_404(files: Path) -> None:
     app.get("/dir", lambda c: c.file(files))
     assert (await call(app, "GET", "/f")).status_code == 404
     assert (await call(app, "GET", "/dir")).status_code == 404
+
+
+async def test_params_are_read_only() -> None:
+    # A route without params shares one empty dict with every other: it must not be writable.
+    app = Gee()
+
+    @app.get("/")
+    async def handler(c: Context) -> str:
+        try:
+            c.params["x"] = "y"  # type: ignore[index]
+        except TypeError:
+            return "read-only"
+        return "writable"
+
+    assert (await call(app, "GET", "/")).text == "read-only"

@@ -16,8 +16,9 @@ from __future__ import annotations
 
 import dataclasses
 import ipaddress
-from collections.abc import AsyncIterable, AsyncIterator, Awaitable
+from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Mapping
 from http import HTTPStatus
+from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, TypeVar, overload
 from urllib.parse import parse_qs, unquote
 
@@ -62,6 +63,7 @@ class Context:
         "_content_type",
         "_headers",
         "_index",
+        "_params",
         "_query",
         "_receive",
         "_req_headers",
@@ -69,7 +71,6 @@ class Context:
         "_store",
         "_stream",
         "app",
-        "params",
         "scope",
     )
 
@@ -90,8 +91,8 @@ class Context:
         self.app = app
         self.scope = scope
         self._receive = receive
-        # Route parameters, percent-decoded. Possibly the router's shared empty dict: read only.
-        self.params = params
+        # Possibly the router's shared empty dict: never mutated, handed out read-only.
+        self._params = params
         self._chain = chain
         self._index = -1
         self._status = 200
@@ -113,6 +114,11 @@ class Context:
         """The percent-decoded request path, without the query string."""
         return self.scope["path"]  # type: ignore[no-any-return]
 
+    @property
+    def params(self) -> Mapping[str, str]:
+        """Every route parameter, percent-decoded (read-only)."""
+        return MappingProxyType(self._params)
+
     @overload
     def param(self, name: str) -> str: ...
     @overload
@@ -123,12 +129,12 @@ class Context:
         Without ``default`` a name the route does not have raises KeyError: that is a typo.
         """
         try:
-            return self.params[name]
+            return self._params[name]
         except KeyError:
             if default is not _MISSING:
                 return default
             raise KeyError(
-                f"the route has no parameter {name!r}; it has {list(self.params)}"
+                f"the route has no parameter {name!r}; it has {list(self._params)}"
             ) from None
 
     @property

@@ -7,7 +7,8 @@ messages until the client closes. Leaving the handler closes the socket.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
+from types import MappingProxyType
 from typing import Any
 
 import orjson
@@ -28,11 +29,11 @@ class WebSocketDisconnect(WebError):
 class WebSocket:
     """One websocket connection: its route ``params``, ``path``, headers and messages."""
 
-    __slots__ = ("_receive", "_send", "accepted", "closed", "params", "scope")
+    __slots__ = ("_params", "_receive", "_send", "accepted", "closed", "scope")
 
     def __init__(self, scope: Scope, receive: Receive, send: Send, params: dict[str, str]):
         self.scope = scope
-        self.params = params
+        self._params = params  # possibly the router's shared empty dict: never mutated
         self._receive = receive
         self._send = send
         self.accepted = False
@@ -42,8 +43,14 @@ class WebSocket:
     def path(self) -> str:
         return self.scope["path"]  # type: ignore[no-any-return]
 
+    @property
+    def params(self) -> Mapping[str, str]:
+        """The route parameters, percent-decoded (read-only)."""
+        return MappingProxyType(self._params)
+
     def param(self, name: str) -> str:
-        return self.params[name]
+        """The route parameter ``name``."""
+        return self._params[name]
 
     def header(self, name: str, default: str | None = None) -> str | None:
         key = name.lower().encode("latin-1")
