@@ -52,6 +52,7 @@ class _Connection(asyncio.Protocol):
         self.closed: asyncio.Future[None] = self.loop.create_future()
         self.pending: dict[int, _Pending] = {}
         self.seq = 0
+        self._out: list[bytes] = []  # requests waiting for this iteration's flush
         self._head = bytearray()
         self._feed: Callable[[bytes], None] = self._http_head
         self._reader = wire.FrameReader(self._on_frame, self._on_oversize, client.max_frame)
@@ -176,8 +177,17 @@ class _Connection(asyncio.Protocol):
         if timeout is not None:
             timer = self.loop.call_later(timeout, self._expire, seq, name, timeout)
         self.pending[seq] = (fut, decode, timer)
-        transport.write(frame)
+        # requests made in one loop iteration leave in one send (see the server's write)
+        if not self._out:
+            self.loop.call_soon(self._flush)
+        self._out.append(frame)
         return seq
+
+    def _flush(self) -> None:
+        out, self._out = self._out, []
+        transport = self.transport
+        if transport is not None and not transport.is_closing():
+            transport.write(out[0] if len(out) == 1 else b"".join(out))
 
     def forget(self, seq: int) -> None:
         """Drop a call nobody waits for any more; its reply, if it comes, is discarded."""

@@ -184,6 +184,7 @@ class _Connection(asyncio.Protocol):
         self._http_allowed = True
         self._jsonrpc = False
         self._loop = asyncio.get_running_loop()
+        self._out: list[bytes] = []  # frames waiting for this iteration's flush
 
     @property
     def tasks(self) -> set[asyncio.Task[None]]:
@@ -225,12 +226,26 @@ class _Connection(asyncio.Protocol):
         self.close()
 
     def close(self) -> None:
+        if self._out:
+            self._flush()
         if self.transport is not None and not self.transport.is_closing():
             self.transport.close()
 
     def write(self, data: bytes) -> None:
-        if self.transport is not None and not self.transport.is_closing():
-            self.transport.write(data)
+        """Queue ``data``; everything queued in one loop iteration goes out in one send.
+
+        With many calls in flight, replies finish in bursts: one syscall per burst instead of
+        one per reply is most of the difference between a busy and an idle CPU here.
+        """
+        if not self._out:
+            self._loop.call_soon(self._flush)
+        self._out.append(data)
+
+    def _flush(self) -> None:
+        out, self._out = self._out, []
+        transport = self.transport
+        if transport is not None and not transport.is_closing():
+            transport.write(out[0] if len(out) == 1 else b"".join(out))
 
     # ------------------------------------------------------------------ choosing a reader
 
