@@ -27,6 +27,10 @@ async def test_html_renders_with_autoescape_and_filters(templates: Path) -> None
 
     app.load_templates(templates)
 
+    @app.template_filter  # without parentheses too
+    def reverse(s: str) -> str:
+        return s[::-1]
+
     @app.template_filter("twice")  # after loading works too
     def double(n: int) -> int:
         return n * 2
@@ -65,3 +69,15 @@ def test_templates_alone(templates: Path) -> None:
     t.add_global("site", "gee")
     t.load(templates)
     assert t.render("index.html", {"title": "&", "body": "x"}) == "<h1>&amp;</h1><p>X</p>"
+
+
+def test_filter_registered_without_parentheses(templates: Path) -> None:
+    app = Gee()
+
+    @app.template_filter
+    def shout(s: str) -> str:
+        return s[::-1]
+
+    app.load_templates(templates)
+    assert shout("ab") == "ba"  # the function itself is returned, not a wrapper
+    assert app.templates.render("index.html", {"title": "t", "body": "xy"}) == "<h1>t</h1><p>yx</p>"

@@ -119,8 +119,13 @@ class Gee(RouterGroup):
         """Load Jinja2 templates from ``directory`` for ``c.html`` (autoescape on)."""
         self.templates.load(directory)
 
-    def template_filter(self, name: str | None = None) -> Callable[[H], H]:
-        """Decorator: make a function a template filter (gin's FuncMap), under ``name``."""
+    def template_filter(self, name: str | Callable[..., Any] | None = None) -> Any:
+        """Decorator: make a function a template filter (gin's FuncMap), under ``name`` (default:
+        the function's name). ``@app.template_filter`` and ``@app.template_filter()`` both work.
+        """
+        if callable(name):
+            self.templates.add_filter(name.__name__, name)
+            return name
 
         def register(fn: H) -> H:
             self.templates.add_filter(name or fn.__name__, fn)
