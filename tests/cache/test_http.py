@@ -145,7 +145,8 @@ async def test_endpoint_answers_like_groupcache() -> None:
             ("nope/k", 404, "no such group: nope"),
             ("g/bad", 500, "bad not exist\n"),
             ("g/%zz", 400, ""),
-            ("g", 404, ""),
+            ("g", 400, "bad request"),
+            ("", 400, "bad request"),
         ]:
             response = await client.get(base + path)
             assert response.status_code == status, (

@@ -311,6 +311,8 @@ class HTTPPool:
         # empty key, which a catchall does not match.
         app.get(base + ":group/*key", self._serve_get)
         app.get(base + ":group/", self._serve_get)
+        app.get(base + ":group", self._serve_get)  # no key: 400, as groupcache answers
+        app.get(base, self._serve_get)
         app.delete(base + "_remove/:group/*key", self._serve_remove)
         app.delete(base + "_remove/:group/", self._serve_remove)
         app.get(base + "_stats", self._serve_stats)
