@@ -155,6 +155,9 @@ def srandmember(c: Client, args: list[bytes]) -> None:
 @command("smove")
 def smove(c: Client, args: list[bytes]) -> None:
     src, dst, member = args[1], args[2], args[3]
+    if c.db.get(src) is None:
+        c.out += ZERO
+        return
     source = _set(c, src)
     target = _set(c, dst)
     if source is None or member not in source:

@@ -329,12 +329,23 @@ def _parse_range(
     return by, rev, offset, count, with_scores
 
 
+def _validate_bounds(by: str, lo: bytes, hi: bytes) -> None:
+    """Check range bounds before the key is looked up, so bad bounds win over WRONGTYPE."""
+    if by == "rank":
+        parse_int(lo)
+        parse_int(hi)
+    elif by == "score":
+        parse_score_bound(lo)
+        parse_score_bound(hi)
+    else:
+        parse_lex_bound(lo)
+        parse_lex_bound(hi)
+
+
 def _range_command(c: Client, args: list[bytes], by: str, rev: bool) -> None:
     default = "rank-ok" if by == "generic" else by
     by, rev, offset, count, with_scores = _parse_range(args, 4, default, rev, False)
-    if by == "rank":
-        parse_int(args[2])
-        parse_int(args[3])
+    _validate_bounds(by, args[2], args[3])
     z = _zset(c, args[1])
     items = _select(z, by, args[2], args[3], rev, offset, count)
     _reply_members(c, items, with_scores)
@@ -373,9 +384,7 @@ def zrevrangebylex(c: Client, args: list[bytes]) -> None:
 @command("zrangestore")
 def zrangestore(c: Client, args: list[bytes]) -> None:
     by, rev, offset, count, _ = _parse_range(args, 5, "rank-ok", False, True)
-    if by == "rank":
-        parse_int(args[3])
-        parse_int(args[4])
+    _validate_bounds(by, args[3], args[4])
     z = _zset(c, args[2])
     items = _select(z, by, args[3], args[4], rev, offset, count)
     _store(c, args[1], items)
