@@ -96,11 +96,14 @@ def params_extractor(dialect: Dialect, table: Table, columns: Sequence[Column[An
     values = []
     for i, c in enumerate(columns):
         namespace[f"c{i}"] = c.check
+        namespace[f"t{i}"] = c.python_type
         lines.append(f"    v{i} = d[{c.name!r}]")
+        # The exact declared type passes without a call; anything else asks the column's check.
         if c.nullable:
-            lines.append(f"    if v{i} is not None and not c{i}(v{i}): bad(cols[{i}], v{i})")
+            test = f"v{i} is not None and v{i}.__class__ is not t{i} and not c{i}(v{i})"
         else:
-            lines.append(f"    if v{i} is None or not c{i}(v{i}): bad(cols[{i}], v{i})")
+            test = f"v{i}.__class__ is not t{i} and (v{i} is None or not c{i}(v{i}))"
+        lines.append(f"    if {test}: bad(cols[{i}], v{i})")
         write = dialect.writer(c.kind)
         if write is None:
             values.append(f"v{i}")

@@ -211,32 +211,49 @@ class Session:
 
     def insert(self, *objects: Model) -> None:
         """Insert ``objects`` (several: all or none), filling generated primary keys."""
-        if len(objects) > 1 and self._depth == 0:
+        if len(objects) == 1:
+            self._insert_one(objects[0])
+        elif self._depth == 0:
             with self.transaction():
-                self._insert_each(objects)
+                for obj in objects:
+                    self._insert_one(obj)
         else:
-            self._insert_each(objects)
+            for obj in objects:
+                self._insert_one(obj)
 
-    def _insert_each(self, objects: Iterable[Model]) -> None:
-        dialect = self.dialect
-        for obj in objects:
-            table = _table(obj)
-            if BEFORE_INSERT in table.hooks:
-                obj.before_insert(self)  # type: ignore[attr-defined]
-            auto = table.auto
-            generate = auto is not None and obj.__dict__[auto.name] is None
-            sql, extract = self._cached(
-                ("insert", table, generate), lambda t=table, g=generate: self._insert_sql(t, g)
-            )
-            params = extract(obj)
-            if generate and dialect.returning:
-                obj.__dict__[auto.name] = self._fetch(sql, params)[0][0]  # type: ignore[union-attr]
+    def _insert_one(self, obj: Model) -> None:
+        # The hot path of one-by-one inserts: one dict lookup finds everything prepared for the
+        # class, then one extractor call and one driver call.
+        plan = self.dialect.cache.get(obj.__class__)
+        if plan is None:
+            plan = self._insert_plan(obj)
+        auto, hooks, with_key, without_key = plan
+        if hooks and BEFORE_INSERT in hooks:
+            obj.before_insert(self)  # type: ignore[attr-defined]
+        values = obj.__dict__
+        if auto is None or values[auto] is not None:
+            sql, extract = with_key
+            self._execute(sql, extract(obj))
+        else:
+            sql, extract = without_key
+            if self.dialect.returning:
+                values[auto] = self._fetch(sql, extract(obj))[0][0]
             else:
-                _, rowid = self._execute(sql, params)
-                if generate:
-                    obj.__dict__[auto.name] = rowid  # type: ignore[union-attr]
-            if AFTER_INSERT in table.hooks:
-                obj.after_insert(self)  # type: ignore[attr-defined]
+                values[auto] = self._execute(sql, extract(obj))[1]
+        if hooks and AFTER_INSERT in hooks:
+            obj.after_insert(self)  # type: ignore[attr-defined]
+
+    def _insert_plan(self, obj: Model) -> tuple[str | None, frozenset[str], Any, Any]:
+        table = _table(obj)
+        auto = table.auto
+        plan = (
+            auto.name if auto is not None else None,
+            table.hooks,
+            self._insert_sql(table, generate=False),
+            self._insert_sql(table, generate=True) if auto is not None else None,
+        )
+        self.dialect.cache[obj.__class__] = plan
+        return plan
 
     def _insert_sql(self, table: Table, generate: bool) -> tuple[str, Any]:
         columns = [c for c in table.columns if not (generate and c is table.auto)]

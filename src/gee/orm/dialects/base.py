@@ -64,8 +64,9 @@ class Dialect:
     error: type[BaseException] = Exception
 
     def __init__(self) -> None:
-        # SQL text per (table, statement shape); shared by every session of an engine.
-        self.cache: dict[tuple[object, ...], Any] = {}
+        # Rendered SQL and generated functions per (table, statement shape), and insert plans per
+        # model class; shared by every session of an engine.
+        self.cache: dict[object, Any] = {}
 
     # -------------------------------------------------------------- quoting and values
 
