@@ -1,8 +1,9 @@
 """The debug page at ``/debug/geerpc``: services, method signatures, calls, errors, latency.
 
 Go's net/rpc serves the same idea at ``/debug/rpc``. The page is rendered from the server's
-live counters on each request; it is small enough that a template engine would not pay for
-itself here (gee.web, when present, can serve ``render(server)`` from any route).
+live counters on each request. Every RPC port answers ``GET /debug/geerpc`` itself; ``mount``
+also puts the page on a gee.web application, beside the service's other pages. It is small
+enough that a template engine would not pay for itself.
 """
 
 from __future__ import annotations
@@ -13,8 +14,20 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from gee.rpc.server import Server
+    from gee.web import Context, RouterGroup
 
-__all__ = ["render"]
+__all__ = ["DEBUG_PATH", "mount", "render"]
+
+DEBUG_PATH = "/debug/geerpc"
+
+
+def mount(app: RouterGroup, server: Server, path: str = DEBUG_PATH) -> None:
+    """Add a GET route at ``path`` on a gee.web app (or group) serving ``server``'s page."""
+
+    async def debug_page(c: Context) -> None:
+        c.data(200, render(server).encode(), "text/html; charset=utf-8")
+
+    app.get(path, debug_page)
 
 
 def render(server: Server) -> str:

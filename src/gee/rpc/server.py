@@ -31,6 +31,7 @@ from gee.rpc import jsonrpc
 from gee.rpc import protocol as wire
 from gee.rpc.address import Address, parse_address
 from gee.rpc.codec import JSON, Codec, codec_by_id
+from gee.rpc.debug import DEBUG_PATH, render
 from gee.rpc.errors import ProtocolError, ServiceError
 from gee.rpc.service import Method, Service, build_service
 
@@ -40,7 +41,6 @@ log = logging.getLogger("gee.rpc")
 
 GEE_RPC_PATH: Final = "/_geerpc_"
 GO_RPC_PATH: Final = "/_goRPC_"
-DEBUG_PATH: Final = "/debug/geerpc"
 _GEE_CONNECTED: Final = b"HTTP/1.0 200 Connected to Gee RPC\n\n"
 _GO_CONNECTED: Final = b"HTTP/1.0 200 Connected to Go RPC\n\n"
 _MAX_HTTP_HEAD: Final = 8192
@@ -311,8 +311,6 @@ class _Connection(asyncio.Protocol):
                 self._sniff(rest)
             return
         if path == DEBUG_PATH and method in ("GET", "HEAD"):
-            from gee.rpc.debug import render
-
             page = render(self.server).encode()
             self._http_reply(200, "text/html; charset=utf-8", page, head_only=method == "HEAD")
             return
