@@ -127,6 +127,7 @@ def container(name: str) -> None:
         n = len(args)
         if (sub.arity > 0 and n != sub.arity) or n < -sub.arity:
             raise CommandError(f"ERR wrong number of arguments for '{sub.name}' command")
+        client.last_command = sub.name.encode()
         sub.func(client, args)
 
     command(name)(dispatch)

@@ -114,7 +114,7 @@ def hello(c: Client, args: list[bytes]) -> None:
     if not c.authenticated:
         raise CommandError(
             "NOAUTH HELLO must be called with the client already authenticated, otherwise the "
-            "HELLO <proto> AUTH <user> <pass> option can be used to authenticate the client and "
+            "HELLO AUTH <user> <pass> option can be used to authenticate the client and "
             "select the RESP protocol version at the same time"
         )
     if name is not None:
@@ -710,7 +710,7 @@ container("function")
 @command("function|flush")
 def function_flush(c: Client, args: list[bytes]) -> None:
     if len(args) > 3 or (len(args) == 3 and args[2].lower() not in (b"async", b"sync")):
-        raise CommandError(SYNTAX)
+        raise CommandError("ERR FUNCTION FLUSH only supports SYNC|ASYNC option")
     c.out += OK
 
 

@@ -1,0 +1,161 @@
+"""Differential tests of connection and server commands: AUTH, HELLO, SELECT, SWAPDB, RESET,
+CLIENT, INFO shape, FLUSH*, DEBUG."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.kv.conftest import Differ
+from tests.kv.resp_client import RawClient
+
+pytestmark = pytest.mark.redis
+
+
+def test_auth_and_hello(diff: Differ) -> None:
+    diff.call("config", "set", "requirepass", "pw")
+    try:
+        diff.script(
+            """
+            ping
+            get a
+            auth wrong
+            auth default wrong
+            hello 3
+            hello 3 auth default wrong
+            hello 3 auth default pw setname me |len
+            client getname
+            ping
+            hello 2 |len
+            auth pw
+            auth default pw
+            auth a b c
+            """,
+            conn="fresh",
+        )
+        diff.script(
+            """
+            multi
+            auth pw
+            exec
+            """,
+            conn="fresh2",
+        )
+    finally:
+        diff.call("config", "set", "requirepass", "")
+
+
+def test_select_swapdb_flush(diff: Differ) -> None:
+    diff.script(
+        """
+        set a 0
+        select 1
+        set a 1
+        set b 1
+        dbsize
+        swapdb 0 1
+        get a
+        get b
+        select 0
+        get a
+        get b
+        swapdb 0 0
+        swapdb 0 99
+        swapdb x 1
+        swapdb 1 x
+        flushdb
+        dbsize
+        select 1
+        dbsize
+        flushdb async
+        flushdb sync
+        flushdb foo
+        flushall async
+        flushall sync foo
+        select 0
+        """
+    )
+
+
+def test_reset_and_client_commands(diff: Differ) -> None:
+    diff.script(
+        """
+        client setname before
+        select 2
+        multi
+        reset
+        client getname
+        set x 1
+        select 0
+        get x
+        client setname "a b"
+        client setname ""
+        client getname
+        client no-evict on
+        client no-evict off
+        client no-evict maybe
+        client kill 1.2.3.4:5
+        client kill id 99999
+        client kill id x
+        client kill foo bar
+        client kill skipme maybe
+        client list type foo
+        client list foo
+        client foo
+        """
+    )
+
+
+def test_info_and_client_list_shape(kv: RawClient) -> None:
+    info = kv.call("info").decode()
+    for needle in (
+        "# Server",
+        "redis_version:7.0.15",
+        "arch_bits:64",
+        "# Clients",
+        "connected_clients:",
+        "# Memory",
+        "# Persistence",
+        "# Stats",
+        "# Replication",
+        "# CPU",
+        "# Cluster",
+        "cluster_enabled:0",
+        "# Keyspace",
+    ):
+        assert needle in info, f"INFO lacks {needle!r}"
+    kv.call("set", "k", "v")
+    assert "db0:keys=1,expires=0" in kv.call("info", "keyspace").decode()
+    assert kv.call("info", "nosuchsection") == b"$0\r\n\r\n"
+    listing = kv.call("client", "list").decode()
+    assert "cmd=client|list" in listing
+    assert listing.split("\r\n")[1].startswith("id=")
+    own_id = int(kv.call("client", "id")[1:-2])
+    info_line = kv.call("client", "info").decode()
+    assert f"id={own_id} " in info_line
+
+
+def test_client_kill_by_id_and_self(kv: RawClient) -> None:
+    victim = RawClient(kv.sock.getpeername()[1])
+    victim_id = int(victim.call("client", "id")[1:-2])
+    assert kv.call("client", "kill", "id", str(victim_id)) == b":1\r\n"
+    assert victim.read_closed() == b""
+    victim.close()
+    me = RawClient(kv.sock.getpeername()[1])
+    my_id = int(me.call("client", "id")[1:-2])
+    assert me.call("client", "kill", "id", str(my_id), "skipme", "no") == b":1\r\n"
+    assert me.read_closed() == b""
+    me.close()
+
+
+def test_debug_and_function(diff: Differ) -> None:
+    diff.script(
+        """
+        debug sleep 0
+        debug sleep 0.01
+        debug foo
+        debug object nope
+        function flush
+        function flush async
+        function flush foo
+        """
+    )
