@@ -92,12 +92,12 @@ def test_base_path_must_be_slashed() -> None:
 def test_pool_never_picks_itself() -> None:
     pool = HTTPPool("http://a:1")
     pool.set_peers("http://a:1", "http://b:2", "http://c:3")
-    owners = {pool._ring.owner(f"k{i}") for i in range(300)}
+    owners = {pool.ring.owner(f"k{i}") for i in range(300)}
     assert owners == {"http://a:1", "http://b:2", "http://c:3"}
     for i in range(300):
         key = f"k{i}"
         picked = pool.pick_peer(key)
-        if pool._ring.owner(key) == "http://a:1":
+        if pool.ring.owner(key) == "http://a:1":
             assert picked is None, f"{key!r}: picked {picked!r}; want None (owned here)"
         else:
             assert picked is not None
@@ -116,7 +116,7 @@ async def test_every_awkward_key_is_loaded_once_on_its_owner() -> None:
                 got = await asker.group.get(key)
                 want = f"value-of-{key}".encode()
                 assert got == want, f"{asker.url} get({key!r}): got {got!r}; want {want!r}"
-        ring = nodes[0].pool._ring
+        ring = nodes[0].pool.ring
         for key in AWKWARD_KEYS:
             loaded_on = [n.url for n in nodes for k in n.calls if k == key]
             assert loaded_on == [ring.owner(key)], f"{key!r} loaded on {loaded_on}; want its owner"
@@ -213,7 +213,7 @@ async def test_remove_reaches_every_node() -> None:
 async def test_peer_killed_and_back() -> None:
     async with cluster(3) as nodes:
         asker, victim = nodes[0], nodes[1]
-        victim_keys = [f"k{i}" for i in range(400) if asker.pool._ring.owner(f"k{i}") == victim.url]
+        victim_keys = [f"k{i}" for i in range(400) if asker.pool.ring.owner(f"k{i}") == victim.url]
         assert len(victim_keys) > 20
         assert victim.server is not None
         port = int(victim.url.rsplit(":", 1)[1])

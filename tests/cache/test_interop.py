@@ -161,7 +161,7 @@ async def test_mixed_cluster_agrees_on_owners_and_values(
                     )
                 go_loads: dict[str, int] = (await client.get(f"{go_url}/loads")).json()
 
-        ring = nodes[0].pool._ring
+        ring = nodes[0].pool.ring
         loaded: dict[str, list[str]] = {k: [] for k in keys}
         for node in nodes:
             for key in node.calls:

@@ -169,10 +169,9 @@ class HTTPPool:
         self.max_connections = max_connections
         self.groups = groups
         self._hash = hash
-        # The ring and the getters are replaced whole by set_peers(), never mutated, so a
-        # lookup running concurrently sees either the old pair or the new one.
-        self._ring = HashRing(replicas, hash)
-        self._getters: dict[str, HTTPGetter] = {}
+        # The ring and its getters, as one tuple that set_peers() replaces whole and never
+        # mutates: a lookup (on any thread) reads one consistent pair, old or new.
+        self._members: tuple[HashRing, dict[str, HTTPGetter]] = (HashRing(replicas, hash), {})
         # Created on first use, inside the running loop; closed by aclose().
         self._client: httpx.AsyncClient | None = None
         self._token = secrets.token_hex(8)
@@ -186,7 +185,12 @@ class HTTPPool:
     @property
     def peers(self) -> list[str]:
         """The peer URLs of the current ring, self included, in the order they were set."""
-        return list(self._ring.peers)
+        return list(self._members[0].peers)
+
+    @property
+    def ring(self) -> HashRing:
+        """The current ring (replaced, never changed, by :meth:`set_peers`): ``ring.owner(key)``."""
+        return self._members[0]
 
     def set_peers(self, *urls: str) -> None:
         """Replace the peer list (self included) and rebuild the ring; takes effect at once.
@@ -203,7 +207,7 @@ class HTTPPool:
                 self.self_url,
                 list(urls),
             )
-        self._ring, self._getters = ring, getters
+        self._members = (ring, getters)
 
     async def follow(self, source: PeerSource, interval: float = 10.0) -> None:
         """Keep the peer list equal to what ``source()`` returns, polling every ``interval`` s.
@@ -227,14 +231,15 @@ class HTTPPool:
 
     def pick_peer(self, key: str) -> PeerGetter | None:
         """Return the remote owner of ``key``; None when this process owns it or has no peers."""
-        owner = self._ring.owner(key)
+        ring, getters = self._members
+        owner = ring.owner(key)
         if owner is None or owner == self.self_url:
             return None
-        return self._getters[owner]
+        return getters[owner]
 
     def remote_peers(self) -> Sequence[PeerGetter]:
         """Every peer but this process."""
-        return [g for url, g in self._getters.items() if url != self.self_url]
+        return [g for url, g in self._members[1].items() if url != self.self_url]
 
     # ------------------------------------------------------------------ client
 
