@@ -47,6 +47,17 @@ def test_malformed_percent_escape_is_400(web_server: RunningServer, path: str) -
     still_serving(web_server)
 
 
+async def test_malformed_escape_on_a_path_of_another_method_is_400() -> None:
+    # The 405 check matches under GET, which decodes params: that must not escape as a 500.
+    app = Gee()
+    app.get("/hello/:name", lambda c: "x")
+    app.get("/dir/:name/", lambda c: "x")
+    async with TestClient(app) as client:
+        assert (await client.post("/hello/%zz")).status_code == 400
+        assert (await client.get("/dir/%zz")).status_code == 400  # the slash-redirect check
+        assert (await client.post("/hello/ok")).status_code == 405
+
+
 def test_over_long_path_is_414(web_server: RunningServer) -> None:
     path = b"/" + b"a" * 10_000
     reply = raw_request(

@@ -55,6 +55,7 @@ def build_app() -> Gee:
         return msgspec.to_builtins(await c.bind(Model))
 
     app.get("/file", lambda c: c.file(HERE / "test_fuzz.py"))
+    app.get("/only-get/:x/", lambda c: c.param("x"))  # 405s and slash redirects decode too
     return app
 
 
@@ -79,6 +80,11 @@ headers = st.lists(st.tuples(st.sampled_from(NAMES), latin1), max_size=6)
 paths = st.one_of(
     st.sampled_from(["/read/a/b", "/json", "/form", "/bind", "/file", "/s/test_fuzz.py", "/"]),
     st.builds(lambda a, b: f"/read/{a}/{b}", st.text(max_size=8), st.text(max_size=8)),
+    st.builds(
+        lambda a, s: f"/only-get/{a}{s}",
+        st.sampled_from(["%zz", "%4", "a%20b", "x"]),
+        st.sampled_from(["", "/"]),
+    ),
     st.text(st.characters(min_codepoint=0x21, max_codepoint=0x7E), max_size=30).map(
         lambda s: "/" + s
     ),

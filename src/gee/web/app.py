@@ -203,7 +203,12 @@ class Gee(RouterGroup):
             await self._fail(scope, receive, send, HTTPError(400, str(exc)))
             return
         if found is None:
-            await self._run(self._no_route(scope, receive, method, path), send)
+            try:  # 405 and redirect checks match under other methods, which decode params too
+                fallback = self._no_route(scope, receive, method, path)
+            except BadPathError as exc:
+                await self._fail(scope, receive, send, HTTPError(400, str(exc)))
+                return
+            await self._run(fallback, send)
             return
         endpoint, params = found
         c = Context(self, scope, receive, params, endpoint.chain)
