@@ -103,6 +103,19 @@ async def test_gee_client_calls_a_go_server(go_server: dict[str, str], transport
 
 
 @pytest.mark.go
+async def test_go_handle_http_accepts_gees_connect(go_server: dict[str, str]) -> None:
+    # Go's own rpc.HandleHTTP: the CONNECT exchange succeeds; after it Go expects gob, which
+    # has no Python implementation. Go's gob reader takes '{' as a 123-byte length and waits
+    # for the rest, so the call's timeout is what ends it: an error, never a hang.
+    client = await gee.rpc.connect(f"http@{go_server['gob']}", codec="jsonrpc")
+    try:
+        with pytest.raises(gee.rpc.CallTimeoutError):
+            await client.call("Arith.Multiply", Args(1, 2), timeout=0.3)
+    finally:
+        await client.close()
+
+
+@pytest.mark.go
 @pytest.mark.parametrize("transport", ["tcp", "http"])
 async def test_go_client_calls_a_gee_server(
     go_build: GoBuilder, served: Served, transport: str

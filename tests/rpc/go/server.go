@@ -1,7 +1,8 @@
 // A Go net/rpc server for gee's interop tests: Arith from Go's documentation, served with
-// the jsonrpc codec on a raw TCP port and, over HTTP CONNECT, on a second port.
+// the jsonrpc codec on a raw TCP port and, over HTTP CONNECT, on a second port; and with gob
+// through net/rpc's own rpc.HandleHTTP on a third.
 //
-// usage: server   (prints "tcp=ADDR http=ADDR" once listening, serves until killed)
+// usage: server   (prints "tcp=ADDR http=ADDR gob=ADDR" once listening, serves until killed)
 package main
 
 import (
@@ -74,7 +75,13 @@ func main() {
 	mux := http.NewServeMux()
 	mux.Handle(rpc.DefaultRPCPath, connectHandler{})
 	go http.Serve(web, mux)
-	fmt.Printf("tcp=%s http=%s\n", tcp.Addr(), web.Addr())
+	gob, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		panic(err)
+	}
+	rpc.HandleHTTP() // gob on /_goRPC_ of http.DefaultServeMux
+	go http.Serve(gob, nil)
+	fmt.Printf("tcp=%s http=%s gob=%s\n", tcp.Addr(), web.Addr(), gob.Addr())
 	os.Stdout.Sync()
 	for {
 		conn, err := tcp.Accept()
