@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import struct
 
 import msgspec
@@ -230,3 +231,52 @@ async def test_shutdown_lets_calls_finish(served: Served) -> None:
     await served.server.shutdown(grace=2.0)
     assert await call == 7
     await client.close()
+
+
+async def test_undecodable_body_gets_an_error_reply(served: Served) -> None:
+    reader, writer = await raw(served.address)
+    writer.write(wire.encode_handshake(1))
+    writer.write(wire.encode_request(4, b"Arith.Multiply", b"\xc1\xff\x00"))
+    await writer.drain()
+    await reader.readexactly(8)
+    length, seq, kind, _, _ = struct.unpack(">IQBBH", await reader.readexactly(16))
+    message = (await reader.readexactly(length - 12)).decode()
+    assert (seq, kind) == (4, wire.ERROR)
+    assert message.startswith("rpc: cannot decode Arith.Multiply argument:"), message
+    await shut(writer)
+
+
+async def test_thread_pool_handler_past_the_timeout_is_answered(served: Served) -> None:
+    served.server.handle_timeout = 0.05
+    async with gee.rpc.Client(served.url) as client:
+        with pytest.raises(RemoteError, match="request handle timeout"):
+            await client.call("Timing.BlockingSleep", Sleep(0.3))
+
+
+def open_fds() -> int:
+    return len(os.listdir("/proc/self/fd"))
+
+
+async def test_nothing_leaks_after_abuse(served: Served) -> None:
+    async with gee.rpc.Client(served.url) as warm:  # let lazy imports and pools settle
+        await warm.call("Arith.Multiply", Args(1, 1))
+    await asyncio.sleep(0.05)
+    fds, tasks = open_fds(), len(asyncio.all_tasks())
+    for i in range(30):
+        _, writer = await raw(served.address)
+        if i % 3 == 0:
+            writer.write(b"\x17garbage")
+        elif i % 3 == 1:
+            body = msgspec.msgpack.encode({"seconds": 5.0})
+            writer.write(wire.encode_handshake(1) + wire.encode_request(1, b"Timing.Sleep", body))
+        else:
+            writer.write(wire.encode_handshake(1) + b"\x00\x00")
+        await writer.drain()
+        await shut(writer)
+    for _ in range(200):
+        if not served.server._connections and len(asyncio.all_tasks()) <= tasks:
+            break
+        await asyncio.sleep(0.01)
+    assert served.server._connections == set()
+    assert len(asyncio.all_tasks()) <= tasks, asyncio.all_tasks()
+    assert open_fds() <= fds, f"got {open_fds()} open fds; want at most {fds}"
