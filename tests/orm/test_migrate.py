@@ -89,3 +89,40 @@ def test_sqlite_rebuild_keeps_indexes(tmp_path: object) -> None:
             tables = {row[0] for row in s.raw("SELECT name FROM sqlite_master WHERE type='table'")}
         assert "ix_items_name" in indexes
         assert tables == {"items", "gee_migrations"}
+
+
+class Short(Model, table="items"):
+    id: int | None = Field(default=None, primary_key=True)
+    sku: str = Field(max_length=10, unique=True)
+    name: str = Field(max_length=40, index=True)
+    legacy: str | None = None
+
+
+class Wide(Model, table="items"):
+    id: int | None = Field(default=None, primary_key=True)
+    sku: str = Field(max_length=50, unique=True)
+    name: str = Field(max_length=40, index=True)
+    legacy: str | None = None
+
+
+def test_widening_is_applied_and_narrowing_refused(engine: Engine) -> None:
+    engine.migrate(ItemV1)
+    with engine.session() as s:
+        s.insert(ItemV1(sku="a1", name="apple"))
+    with pytest.raises(
+        SchemaError, match=r"narrow column 'sku' from VARCHAR\(20\) to VARCHAR\(10\)"
+    ):
+        engine.migrate(Short)
+    assert engine.migrate(Wide)
+    with engine.session() as s:
+        assert engine.dialect.column_lengths(s._connection(), "items")["sku"] == 50
+        s.insert(Wide(sku="x" * 50, name="long"))
+        assert s.query(Wide).count() == 2
+        with pytest.raises(IntegrityError):
+            s.insert(Wide(sku="a1", name="dup"))
+    assert engine.migrate(Wide) == []
+    with engine.session() as s:
+        s.query(Wide).where(Wide.name == "long").delete()
+    assert engine.migrate(ItemV1, allow_destructive=True), "narrowing is allowed when asked"
+    with engine.session() as s:
+        assert engine.dialect.column_lengths(s._connection(), "items")["sku"] == 20

@@ -5,6 +5,8 @@
 - creates a missing table (with its indexes);
 - adds columns the model has and the table lacks (a NOT NULL column needs a ``Field(default=)``
   that is a plain int, float, str or bool, or an empty table);
+- changes the length of ``str`` columns (``max_length``): widening is applied, narrowing is
+  refused with ``SchemaError`` unless ``allow_destructive=True``;
 - drops columns the table has and the model lacks — refused with ``SchemaError`` when the column
   holds any non-NULL value, unless ``allow_destructive=True``. SQLite rebuilds the table (new
   table, copy, drop, rename, re-create indexes) because its ``ALTER TABLE`` cannot drop indexed,
@@ -19,6 +21,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import re
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
@@ -32,6 +35,8 @@ if TYPE_CHECKING:
 __all__ = ["MIGRATIONS_TABLE", "Migration", "migrate", "plan"]
 
 log = logging.getLogger("gee.orm.migrate")
+
+_VARCHAR = re.compile(r"VARCHAR\((\d+)\)")
 
 MIGRATIONS_TABLE = "gee_migrations"
 
@@ -75,6 +80,23 @@ def plan(session: Session, table: Table, allow_destructive: bool) -> list[str]:
                 f"migrating {table.name} would drop column {name!r}, which holds data; pass "
                 "allow_destructive=True to drop it"
             )
+    lengths = dialect.column_lengths(conn, table.name)
+    resized = []
+    for column in table.columns:
+        if column.column not in existing or column.primary_key:
+            continue
+        old = lengths.get(column.column)
+        match = _VARCHAR.fullmatch(dialect.column_type(column))
+        new = int(match.group(1)) if match else None
+        if column.kind not in ("str", "enum") or old == new:
+            continue
+        if new is not None and (old is None or new < old) and not allow_destructive:
+            was = f"VARCHAR({old})" if old is not None else "unbounded text"
+            raise SchemaError(
+                f"migrating {table.name} would narrow column {column.column!r} from {was} to "
+                f"VARCHAR({new}); pass allow_destructive=True to narrow it"
+            )
+        resized.append(column)
     defaults: dict[str, str | None] = {}
     for column in added:
         default = None if column.default is MISSING else _literal(column.default)
@@ -86,7 +108,7 @@ def plan(session: Session, table: Table, allow_destructive: bool) -> list[str]:
                 "a simple Field(default=...); make it Optional or give a default"
             )
         defaults[column.column] = default
-    if dialect.name == "sqlite" and removed:
+    if dialect.name == "sqlite" and (removed or resized):
         keep = [name for name in existing if name in wanted]
         fill = {name: value for name, value in defaults.items() if value is not None}
         statements += dialect.rebuild_table(table, keep, fill)  # type: ignore[attr-defined]
@@ -97,6 +119,8 @@ def plan(session: Session, table: Table, allow_destructive: bool) -> list[str]:
         if not unique and any(c.column in {a.column for a in added} for c in cols):
             names = ", ".join(q(c.column) for c in cols)
             statements.append(f"CREATE INDEX {q(index_name)} ON {q(table.name)} ({names})")
+    for column in resized:
+        statements.append(dialect.alter_type(table, column))
     for name in removed:
         statements.append(dialect.drop_column(table.name, name))
     return statements

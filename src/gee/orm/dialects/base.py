@@ -165,6 +165,18 @@ class Dialect:
         """The column names of table ``name`` in the database, in order."""
         raise NotImplementedError
 
+    def column_lengths(self, conn: Connection, name: str) -> dict[str, int]:
+        """The declared length of each ``VARCHAR(n)`` column of table ``name`` in the database."""
+        raise NotImplementedError
+
+    def alter_type(self, table: Table, column: Column[Any]) -> str:
+        """Change ``column``'s type in the database to the model's (PostgreSQL's spelling)."""
+        q = self.quote
+        return (
+            f"ALTER TABLE {q(table.name)} ALTER COLUMN {q(column.column)} "
+            f"TYPE {self.column_type(column)}"
+        )
+
     def add_column(self, table: Table, column: Column[Any], default: str | None) -> str:
         ddl = self.column_ddl(column, table)
         if default is not None:

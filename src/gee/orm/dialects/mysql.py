@@ -108,6 +108,23 @@ class MySQLDialect(Dialect):
         )
         return [row[0] for row in rows]
 
+    def column_lengths(self, conn: Connection, name: str) -> dict[str, int]:
+        rows = self.fetchall(
+            conn,
+            "SELECT column_name, character_maximum_length FROM information_schema.columns"
+            " WHERE table_schema = DATABASE() AND table_name = %s AND data_type = 'varchar'",
+            (name,),
+        )
+        return {row[0]: int(row[1]) for row in rows}
+
+    def alter_type(self, table: Table, column: Column[Any]) -> str:
+        q = self.quote
+        null = "NULL" if column.nullable else "NOT NULL"
+        return (
+            f"ALTER TABLE {q(table.name)} MODIFY COLUMN {q(column.column)} "
+            f"{self.column_type(column)} {null}"
+        )
+
     def upsert(
         self,
         table: Table,

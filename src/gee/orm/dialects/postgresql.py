@@ -72,6 +72,16 @@ class PostgreSQLDialect(Dialect):
         )
         return [row[0] for row in rows]
 
+    def column_lengths(self, conn: Connection, name: str) -> dict[str, int]:
+        rows = self.fetchall(
+            conn,
+            "SELECT column_name, character_maximum_length FROM information_schema.columns"
+            " WHERE table_schema = current_schema() AND table_name = %s"
+            " AND data_type = 'character varying'",
+            (name,),
+        )
+        return {row[0]: row[1] for row in rows if row[1] is not None}
+
     def connect(self, url: URL) -> Connection:
         try:
             import psycopg

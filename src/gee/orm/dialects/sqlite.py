@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 import sqlite3
 import uuid
 from collections.abc import Sequence
@@ -25,6 +26,8 @@ if TYPE_CHECKING:
     from gee.orm.schema import Table
 
 __all__ = ["SQLiteDialect"]
+
+_VARCHAR = re.compile(r"VARCHAR\((\d+)\)", re.IGNORECASE)
 
 
 def _write_datetime(value: dt.datetime) -> str:
@@ -83,6 +86,15 @@ class SQLiteDialect(Dialect):
     def table_columns(self, conn: Connection, name: str) -> list[str]:
         rows = conn.execute(f"PRAGMA table_info({self.quote(name)})").fetchall()
         return [row[1] for row in rows]
+
+    def column_lengths(self, conn: Connection, name: str) -> dict[str, int]:
+        rows = conn.execute(f"PRAGMA table_info({self.quote(name)})").fetchall()
+        lengths = {}
+        for row in rows:
+            match = _VARCHAR.fullmatch(row[2])
+            if match:
+                lengths[row[1]] = int(match.group(1))
+        return lengths
 
     def connect(self, url: URL) -> Connection:
         path = url.database or ":memory:"
