@@ -67,5 +67,6 @@ def test_cli_module_imports_no_framework() -> None:
     assert out.stdout.strip() == "[]", out.stdout
 
 
-def test_testing_module_exports_test_client() -> None:
-    assert importlib.import_module("gee.web.testing").__all__ == ["TestClient"]
+def test_testing_module_exports_the_test_clients() -> None:
+    testing = importlib.import_module("gee.web.testing")
+    assert testing.__all__ == ["SyncTestClient", "TestClient"]

@@ -1,9 +1,9 @@
 """docs/web.md: every ```python block runs, in order, in a scratch directory.
 
 Blocks fenced as ```lang file=PATH are written to PATH first, so snippets can load the
-templates and static files the guide shows. A block that defines ``test_*`` coroutines has
-them run too (the guide's pytest example). ``__name__`` is not "__main__", so ``app.run()``
-under the usual guard does not start a server.
+templates and static files the guide shows. ``test_*`` functions a block defines (coroutines
+or plain ones) are run too: the guide's pytest examples. ``__name__`` is not "__main__", so
+``app.run()`` under the usual guard does not start a server.
 """
 
 from __future__ import annotations
@@ -56,3 +56,5 @@ def test_snippet_runs(scratch: Path, monkeypatch: pytest.MonkeyPatch, code: str,
     for name, value in list(module.__dict__.items()):
         if name.startswith("test_") and inspect.iscoroutinefunction(value):
             asyncio.run(value())
+        elif name.startswith("test_") and inspect.isfunction(value):
+            value()

@@ -7,7 +7,9 @@
         assert r.status_code == 200
 
 It is an ``httpx.AsyncClient`` (so every httpx feature works) whose ``async with`` also drives
-the app's ASGI lifespan, which httpx's transport alone does not.
+the app's ASGI lifespan, which httpx's transport alone does not. For plain ``def`` tests,
+``SyncTestClient`` offers the same with blocking calls (``with SyncTestClient(app) as client:
+client.get("/")``), as Flask's and Starlette's test clients do.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ import httpx
 
 from gee.web.types import ASGIApp, Message
 
-__all__ = ["TestClient"]
+__all__ = ["SyncTestClient", "TestClient"]
 
 
 class TestClient(httpx.AsyncClient):
@@ -92,3 +94,64 @@ class TestClient(httpx.AsyncClient):
         reply = getting.result()
         if reply["type"] == f"lifespan.{step}.failed":
             raise RuntimeError(f"{step} failed: {reply.get('message', '')}")
+
+
+class SyncTestClient:
+    """TestClient for plain ``def`` tests: each call runs the app to completion on a private
+    event loop, which lives as long as the ``with`` block, so startup state persists between
+    requests. Do not use it inside a running event loop (use TestClient there)."""
+
+    __test__ = False
+
+    def __init__(self, app: ASGIApp, base_url: str = "http://testserver", **kwargs: Any) -> None:
+        self._loop = asyncio.new_event_loop()
+        self._client = TestClient(app, base_url, **kwargs)
+
+    def __enter__(self) -> SyncTestClient:
+        try:
+            self._loop.run_until_complete(self._client.__aenter__())
+        except BaseException:
+            self._close_loop()
+            raise
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None = None,
+        exc: BaseException | None = None,
+        tb: TracebackType | None = None,
+    ) -> None:
+        try:
+            self._loop.run_until_complete(self._client.__aexit__(exc_type, exc, tb))
+        finally:
+            self._close_loop()
+
+    def _close_loop(self) -> None:
+        # Plain def handlers ran in this loop's thread pool: join its threads too.
+        self._loop.run_until_complete(self._loop.shutdown_default_executor())
+        self._loop.close()
+
+    def request(self, method: str, url: str, **kwargs: Any) -> httpx.Response:
+        """Send one request and return the complete response."""
+        return self._loop.run_until_complete(self._client.request(method, url, **kwargs))
+
+    def get(self, url: str, **kwargs: Any) -> httpx.Response:
+        return self.request("GET", url, **kwargs)
+
+    def post(self, url: str, **kwargs: Any) -> httpx.Response:
+        return self.request("POST", url, **kwargs)
+
+    def put(self, url: str, **kwargs: Any) -> httpx.Response:
+        return self.request("PUT", url, **kwargs)
+
+    def patch(self, url: str, **kwargs: Any) -> httpx.Response:
+        return self.request("PATCH", url, **kwargs)
+
+    def delete(self, url: str, **kwargs: Any) -> httpx.Response:
+        return self.request("DELETE", url, **kwargs)
+
+    def head(self, url: str, **kwargs: Any) -> httpx.Response:
+        return self.request("HEAD", url, **kwargs)
+
+    def options(self, url: str, **kwargs: Any) -> httpx.Response:
+        return self.request("OPTIONS", url, **kwargs)
