@@ -143,3 +143,17 @@ def test_served_by_granian_too(tmp_path: Path) -> None:
         assert httpx.get(f"{base}/state").json()["started"] is True
     finally:
         stop_process(proc)
+
+
+@pytest.mark.slow
+def test_app_run_serves_with_uvicorn(tmp_path: Path) -> None:
+    port = free_port()
+    code = f"from tests.web.e2e_app import app; app.run(port={port}, log_level='warning')"
+    log = tmp_path / "run.log"
+    proc = start_process([sys.executable, "-c", code], Path(__file__).parents[2], log)
+    try:
+        wait_for(lambda: proc.poll() is None and port_open(port), what=f"app.run\n{_tail(log)}")
+        assert httpx.get(f"http://127.0.0.1:{port}/").text == "Hello, World!"
+        assert httpx.get(f"http://127.0.0.1:{port}/state").json()["started"] is True
+    finally:
+        stop_process(proc)
