@@ -25,7 +25,7 @@ from typing import Any, TextIO, cast
 
 import hiredis
 
-from gee.kv.commands import COMMANDS, Command, load_all
+from gee.kv.commands import COMMANDS, FAST_TABLE, Command, load_all
 from gee.kv.config import Config
 from gee.kv.errors import CommandError
 from gee.kv.keyspace import Database, Keyspace
@@ -218,6 +218,8 @@ class Client(asyncio.Protocol):
         """
         reader = self.reader
         execute = self.execute
+        table = FAST_TABLE
+        keyspace = self.keyspace
         last: list[bytes] | None = None
         try:
             while True:
@@ -230,8 +232,23 @@ class Client(asyncio.Protocol):
                     if arg.__class__ is not bytes:
                         raise ProtocolError(_bad_element(arg))
                 last = req
-                execute(req)
+                # The fast path: a command spelled all-lower or all-upper, plain connection
+                # state, right arity. Everything else goes through ``execute``.
+                cmd = table.get(req[0])
+                if cmd is None or self.special or not cmd.min_args <= len(req) <= cmd.max_args:
+                    execute(req)
+                else:
+                    self.server.commands_processed += 1
+                    try:
+                        cmd.func(self, req)
+                    except CommandError as exc:
+                        self.out += _error(exc)
+                    except Exception as exc:
+                        self._internal_error(cmd, exc)
+                    if keyspace.ready_keys:
+                        self.server.serve_ready()
                 if self.blocked is not None or self.closing:
+                    self.last_command = req[0].lower()
                     return
         except hiredis.ProtocolError as exc:
             rest = _after(data, last) if data is not None else None
@@ -244,6 +261,8 @@ class Client(asyncio.Protocol):
                 self.reader.feed(rest)
                 self.process(rest)
             return
+        if last is not None:
+            self.last_command = last[0].lower()
         if data is not None:
             self._check_tail(data, last)
 
@@ -331,14 +350,18 @@ class Client(asyncio.Protocol):
             cmd.func(self, args)
         except CommandError as exc:
             self.out += _error(exc)
-        except Exception as exc:  # a bug: answer, log, keep serving everyone else
-            self.server.log(f"Error in '{cmd.name}': {exc!r}", "#")
-            self.out += b"-ERR internal error in '%s': %s\r\n" % (
-                cmd.name.encode(),
-                repr(exc).encode().replace(b"\r", b" ").replace(b"\n", b" "),
-            )
+        except Exception as exc:
+            self._internal_error(cmd, exc)
         if self.keyspace.ready_keys:
             server.serve_ready()
+
+    def _internal_error(self, cmd: Command, exc: Exception) -> None:
+        """A bug in a command: answer an error, log it, and keep serving everyone else."""
+        self.server.log(f"Error in '{cmd.name}': {exc!r}", "#")
+        self.out += b"-ERR internal error in '%s': %s\r\n" % (
+            cmd.name.encode(),
+            repr(exc).encode().replace(b"\r", b" ").replace(b"\n", b" "),
+        )
 
     def reject(self, message: bytes) -> None:
         """Reply an error found before the command ran; inside MULTI it dooms EXEC."""

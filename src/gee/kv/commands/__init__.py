@@ -38,6 +38,13 @@ class Command:
     key_step: int
     # Subcommands by lowercased name (CONFIG GET, CLIENT LIST, ...); empty for plain commands.
     subcommands: dict[bytes, Command] = field(default_factory=dict)
+    # The arity as a range of argument counts, for a single comparison on the hot path.
+    min_args: int = 0
+    max_args: int = 0
+
+    def __post_init__(self) -> None:
+        self.min_args = abs(self.arity)
+        self.max_args = self.arity if self.arity > 0 else 1 << 30
 
     @property
     def write(self) -> bool:
@@ -53,6 +60,8 @@ class Command:
 
 
 COMMANDS: dict[bytes, Command] = {}
+# COMMANDS under both lowercase and uppercase names, so the hot path skips ``bytes.lower``.
+FAST_TABLE: dict[bytes, Command] = {}
 
 _SPECS: dict[str, list[object]] = {}
 
@@ -86,6 +95,8 @@ def command(name: str) -> Callable[[Handler], Handler]:
             COMMANDS[parent.encode()].subcommands[sub.encode()] = entry
         else:
             COMMANDS[name.encode()] = entry
+            FAST_TABLE[name.encode()] = entry
+            FAST_TABLE[name.upper().encode()] = entry
         return func
 
     return register

@@ -42,7 +42,11 @@ def _get_string(c: Client, key: bytes) -> bytes | None:
 
 @command("get")
 def get(c: Client, args: list[bytes]) -> None:
-    value = c.db.get(args[1])
+    db = c.db
+    key = args[1]
+    value = db.data.get(key)
+    if value is not None and db.expires and key in db.expires:
+        value = db.get(key)
     if value is None:
         c.out += c.null
     elif value.__class__ is bytes:
