@@ -90,3 +90,13 @@ async def test_servers_announce_heartbeat_and_deregister(registry: tuple[Registr
         await eventually(lambda: discovery._servers == [str(one.addresses[0])], within=1.0)
         assert await xc.call("Arith.Multiply", Args(3, 3)) == 9
     await one.shutdown()
+
+
+async def test_plain_polling_discovery(registry: tuple[Registry, str]) -> None:
+    reg, url = registry
+    reg.heartbeat("tcp@127.0.0.1:5")
+    discovery = RegistryDiscovery(url, wait=0, interval=0.05)
+    assert await discovery.servers() == ["tcp@127.0.0.1:5"]
+    reg.heartbeat("tcp@127.0.0.1:6")
+    await eventually(lambda: discovery._servers == ["tcp@127.0.0.1:5", "tcp@127.0.0.1:6"])
+    await discovery.close()

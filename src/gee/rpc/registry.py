@@ -232,15 +232,19 @@ async def announce(
 
 
 class RegistryDiscovery:
-    """Servers from gee's registry at ``url``, kept fresh by a long-poll in the background.
+    """Servers from gee's registry at ``url``, kept fresh in the background.
 
-    ``wait`` is how long each long-poll may be held; a failed poll is retried after ``retry`` s
-    while the last known list stays in use.
+    ``wait`` is how long each long-poll may be held; ``wait=0`` polls plainly every
+    ``interval`` seconds instead (GeeRPC's way, for registries behind proxies that cut held
+    requests). A failed request is retried after ``retry`` s while the last list stays in use.
     """
 
-    def __init__(self, url: str, *, wait: float = 30.0, retry: float = 1.0) -> None:
+    def __init__(
+        self, url: str, *, wait: float = 30.0, interval: float = 10.0, retry: float = 1.0
+    ) -> None:
         self.url = url
         self.wait = wait
+        self.interval = interval
         self.retry = retry
         self._servers: list[str] = []
         self._version = -1
@@ -269,7 +273,11 @@ class RegistryDiscovery:
     async def _watch(self) -> None:
         while True:
             try:
-                await self._fetch(self._version)
+                if self.wait > 0:
+                    await self._fetch(self._version)
+                else:
+                    await asyncio.sleep(self.interval)
+                    await self._fetch(None)
             except (RPCError, ValueError, KeyError) as exc:
                 log.warning("registry discovery: %s", exc)
                 await asyncio.sleep(self.retry)
