@@ -37,6 +37,8 @@ def test_flags_become_uvicorn_options(monkeypatch: pytest.MonkeyPatch) -> None:
     assert options["log_level"] == "warning"
     assert options["access_log"] is False
     assert options["reload"] is False
+    # gee.web's own loggers (logger() middleware, 500 tracebacks) follow --log-level too
+    assert options["log_config"]["loggers"]["gee.web"]["level"] == "WARNING"
 
 
 def test_defaults(monkeypatch: pytest.MonkeyPatch) -> None:

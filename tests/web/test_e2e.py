@@ -157,3 +157,21 @@ def test_app_run_serves_with_uvicorn(tmp_path: Path) -> None:
         assert httpx.get(f"http://127.0.0.1:{port}/state").json()["started"] is True
     finally:
         stop_process(proc)
+
+
+@pytest.mark.slow
+def test_logger_middleware_lines_reach_the_console(tmp_path: Path) -> None:
+    port = free_port()
+    code = (
+        "from gee.web import Gee; from gee.web.middleware import logger; app = Gee(); "
+        "app.use(logger()); app.get('/', lambda c: 'hi'); "
+        f"app.run(port={port}, log_level='info', access_log=False)"
+    )
+    log = tmp_path / "run.log"
+    proc = start_process([sys.executable, "-c", code], Path(__file__).parents[2], log)
+    try:
+        wait_for(lambda: proc.poll() is None and port_open(port), what=f"app.run\n{_tail(log)}")
+        assert httpx.get(f"http://127.0.0.1:{port}/?x=1").text == "hi"
+        wait_for(lambda: "GET / 200" in log.read_text(), timeout=5, what="the access line")
+    finally:
+        stop_process(proc)

@@ -155,10 +155,11 @@ class Gee(RouterGroup):
             await _call_hook(hook)
 
     def run(self, host: str = "127.0.0.1", port: int = 8000, **options: Any) -> None:
-        """Serve the app with uvicorn (uvloop and httptools when installed) until stopped."""
-        import uvicorn
+        """Serve the app with uvicorn (uvloop and httptools when installed) until stopped;
+        ``options`` are uvicorn's (``log_level="warning"``, ``workers=2``, ...)."""
+        from gee.web.serving import serve
 
-        uvicorn.run(self, host=host, port=port, **options)
+        serve(self, host=host, port=port, **options)
 
     # ------------------------------------------------------------------ ASGI
 

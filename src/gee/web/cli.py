@@ -49,7 +49,7 @@ def add_parser(subparsers: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Start uvicorn with the parsed options; return the exit code."""
-    import uvicorn
+    from gee.web.serving import serve
 
     options: dict[str, Any] = {
         "host": args.host,
@@ -67,5 +67,5 @@ def run(args: argparse.Namespace) -> int:
     }
     if args.workers is not None:
         options["workers"] = args.workers
-    uvicorn.run(args.app, **options)
+    serve(args.app, **options)
     return 0
