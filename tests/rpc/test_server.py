@@ -280,3 +280,29 @@ async def test_nothing_leaks_after_abuse(served: Served) -> None:
     assert served.server._connections == set()
     assert len(asyncio.all_tasks()) <= tasks, asyncio.all_tasks()
     assert open_fds() <= fds, f"got {open_fds()} open fds; want at most {fds}"
+
+
+async def test_good_calls_survive_a_crowd_of_bad_connections(served: Served) -> None:
+    async with gee.rpc.Client(served.url) as client:
+        slow = client.go("Timing.Sleep", Sleep(0.3, 42))
+        bad = [
+            b"\x00\x3b\xef\x5c\x01\x01\x00\x00" + struct.pack(">IQBBH", 2, 0, 0, 0, 0),
+            b"\x00garbage!",
+            b"{" * 100 + b"\n",
+            b"CONNECT /_geerpc_ HTTP/1.0\r\n\r\n\x00\x00\x00\x00\x00\x00\x00\x00",
+        ]
+        for data in bad * 5:
+            _, writer = await raw(served.address)
+            writer.write(data)
+            await writer.drain()
+            await shut(writer)
+        assert await client.call("Arith.Multiply", Args(6, 7)) == 42
+        assert await slow == 42
+
+
+async def test_json_line_over_the_limit_closes_the_connection(served: Served) -> None:
+    served.server.max_frame = 100
+    reader, writer = await raw(served.address)
+    writer.write(b'{"method":"Timing.Echo","params":["' + b"x" * 200)
+    assert await closed_by_peer(reader) == b""
+    await shut(writer)
