@@ -218,3 +218,22 @@ def test_object(diff: Differ) -> None:
         object encoding
         """
     )
+
+
+def test_lazy_expiry_with_active_cycle_off(diff: Differ) -> None:
+    diff.call("debug", "set-active-expire", "0")
+    try:
+        diff.call("set", "k", "v", "px", "10")
+        diff.call("set", "k2", "v", "px", "10")
+        time.sleep(0.05)
+        diff.script(
+            """
+            dbsize
+            get k
+            dbsize
+            exists k2
+            dbsize
+            """
+        )
+    finally:
+        diff.call("debug", "set-active-expire", "1")

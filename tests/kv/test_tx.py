@@ -77,6 +77,7 @@ def test_watch_is_broken_by_other_clients(diff: Differ) -> None:
         ["rename", "k", "k2"],
         ["set", "k", "1", "nx"],
         ["del", "nope"],
+        ["set", "other", "1"],
     ],
 )
 def test_watch_breakers(diff: Differ, breaker: list[str]) -> None:
@@ -137,5 +138,34 @@ def test_exec_resp3_and_runtime_errors(diff: Differ) -> None:
         multi
         exec
         hello 2 |len
+        """
+    )
+
+
+@pytest.mark.parametrize("breaker", [["flushdb"], ["flushall"], ["swapdb", "0", "1"]])
+def test_flush_and_swap_spare_watched_keys_that_do_not_exist(
+    diff: Differ, breaker: list[str]
+) -> None:
+    diff.call("watch", "missing")
+    diff.call(*breaker, conn="other")
+    diff.script(
+        """
+        multi
+        ping
+        exec
+        """
+    )
+
+
+def test_swapdb_breaks_watch_on_key_only_in_other_db(diff: Differ) -> None:
+    diff.call("watch", "k")
+    diff.call("select", "1", conn="other")
+    diff.call("set", "k", "v", conn="other")
+    diff.call("swapdb", "0", "1", conn="other")
+    diff.script(
+        """
+        multi
+        get k
+        exec
         """
     )

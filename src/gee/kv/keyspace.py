@@ -120,10 +120,11 @@ class Database:
         if self.blocked and key in self.blocked:
             self.keyspace.ready_keys[(self.index, key)] = None
 
-    def touch_all_watched(self) -> None:
-        """Break every WATCH on this database (FLUSHDB, FLUSHALL, SWAPDB)."""
-        for _key, clients in self.watched.items():
-            if True:
+    def touch_all_watched(self, replaced_with: Database | None = None) -> None:
+        """Break the WATCHes that FLUSHDB, FLUSHALL or SWAPDB invalidate, as Redis decides:
+        a watched key that exists here, or (SWAPDB) exists in the database swapped in."""
+        for key, clients in self.watched.items():
+            if key in self.data or (replaced_with is not None and key in replaced_with.data):
                 for client in clients:
                     client.dirty_cas = True
 
@@ -165,12 +166,14 @@ class Keyspace:
         # (db index, key) pairs that got data while clients were blocked on them; insertion
         # ordered, served after the command that made them ready (after EXEC inside MULTI).
         self.ready_keys: dict[tuple[int, bytes], None] = {}
+        # DEBUG SET-ACTIVE-EXPIRE 0 turns the active cycle off (tests of lazy expiry use it).
+        self.active_expire_enabled = True
 
     def swap(self, a: int, b: int) -> None:
         """SWAPDB: exchange the contents of two databases; watchers of both are told."""
         da, db = self.dbs[a], self.dbs[b]
-        da.touch_all_watched()
-        db.touch_all_watched()
+        da.touch_all_watched(db)
+        db.touch_all_watched(da)
         da.data, db.data = db.data, da.data
         da.expires, db.expires = db.expires, da.expires
         da.heap, db.heap = db.heap, da.heap
@@ -181,5 +184,7 @@ class Keyspace:
 
     def active_expire(self, budget: float) -> bool:
         """Run the active expiry cycle over every database for at most ``budget`` seconds."""
+        if not self.active_expire_enabled:
+            return False
         deadline = time.perf_counter() + budget
         return any(db.heap and db.active_expire(deadline) for db in self.dbs)

@@ -680,6 +680,7 @@ def debug(c: Client, args: list[bytes]) -> None:
         time.sleep(parse_float(args[2], NOT_INTEGER))
         c.out += OK
     elif sub == b"set-active-expire" and len(args) == 3:
+        c.keyspace.active_expire_enabled = args[2] != b"0"
         c.out += OK
     elif sub == b"object" and len(args) == 3:
         value = c.db.get(args[2])
