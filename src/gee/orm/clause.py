@@ -48,13 +48,16 @@ IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
 
 
 class Renderer(Protocol):
-    """What a ``Context`` needs from a dialect: quoting, the placeholder and value writers."""
+    """What a ``Context`` needs from a dialect: quoting, the placeholder, value writers, and
+    LIMIT/OFFSET (whose spelling without a LIMIT differs between databases)."""
 
     placeholder: str
 
     def quote(self, name: str) -> str: ...
 
     def writer(self, kind: str) -> Callable[[Any], Any] | None: ...
+
+    def limit_offset(self, ctx: Context, limit: int | None, offset: int | None) -> None: ...
 
 
 class Context:
@@ -603,20 +606,7 @@ class Select(Node):
             ctx.parts.append(" ORDER BY ")
             ctx.join(self.order_by)
         if self.limit is not None or self.offset is not None:
-            limit_offset = getattr(ctx.dialect, "limit_offset", None)
-            if limit_offset is not None:
-                limit_offset(ctx, self.limit, self.offset)
-            else:
-                _limit_offset(ctx, self.limit, self.offset)
-
-
-def _limit_offset(ctx: Context, limit: int | None, offset: int | None) -> None:
-    if limit is not None:
-        ctx.parts.append(" LIMIT ")
-        ctx.param(limit)
-    if offset is not None:
-        ctx.parts.append(" OFFSET ")
-        ctx.param(offset)
+            ctx.dialect.limit_offset(ctx, self.limit, self.offset)
 
 
 class Update(Node):

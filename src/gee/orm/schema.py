@@ -32,7 +32,7 @@ from decimal import Decimal
 from typing import Any, ClassVar, Union, dataclass_transform, get_args, get_origin, get_type_hints
 
 from gee.orm.clause import IDENT, Column
-from gee.orm.errors import SchemaError
+from gee.orm.errors import QueryError, SchemaError
 from gee.orm.hooks import HOOKS
 
 __all__ = ["Field", "FieldInfo", "Model", "Table", "table_of"]
@@ -168,8 +168,6 @@ class Table:
         try:
             return self.by_name[name]
         except KeyError:
-            from gee.orm.errors import QueryError
-
             known = ", ".join(self.by_name)
             raise QueryError(
                 f"{self.model.__name__} has no column {name!r}; it has {known}"
