@@ -207,3 +207,38 @@ def test_random_sequences_resp3(diff: Differ) -> None:
         run_sequence(diff, sequence)
 
     check()
+
+
+tx_commands = [
+    cmd("watch", keys),
+    cmd("unwatch"),
+    cmd("multi"),
+    cmd("exec"),
+    cmd("discard"),
+    cmd("set", keys, members),
+    cmd("incr", keys),
+    cmd("get", keys),
+    cmd("del", keys),
+    cmd("lpush", keys, members),
+    cmd("expire", keys, st.sampled_from(["100", "0"])),
+    cmd("flushdb"),
+    cmd("select", st.sampled_from(["0", "1"])),
+    cmd("swapdb", st.just("0"), st.just("1")),
+    cmd("nosuchcommand"),
+    cmd("get"),
+]
+
+
+@pytest.mark.parametrize("protocol", ["2", "3"])
+def test_random_transactions_over_two_connections(diff: Differ, protocol: str) -> None:
+    @SETTINGS
+    @given(st.lists(st.tuples(st.sampled_from(["c1", "c2"]), st.one_of(*tx_commands)), max_size=40))
+    def check(sequence: list[tuple[str, Cmd]]) -> None:
+        diff.call("flushall")
+        for conn in ("c1", "c2"):
+            diff.call("reset", conn=conn)
+            diff.call("hello", protocol, conn=conn, mode="len")
+        for conn, args in sequence:
+            diff.call(*args, conn=conn)
+
+    check()
