@@ -193,7 +193,7 @@ class Query(Generic[R]):
         readers = [dialect.reader(c) if isinstance(c, Column) else None for c in self._columns]
         convert = row_converter(dialect, readers)
         if convert is None:
-            return [tuple(row) for row in rows]  # type: ignore[misc]
+            return list(rows)  # every driver here returns rows as tuples already
         return convert(rows)  # type: ignore[return-value]
 
     def count(self) -> int:

@@ -46,7 +46,11 @@ BATCH_SIZE = 1000
 
 
 class Session:
-    """Work on one pooled connection; close it (or use ``with``) to give the connection back."""
+    """Work on one pooled connection; close it (or use ``with``) to give the connection back.
+
+    A session belongs to one thread at a time, like the DB-API connection it holds; give each
+    thread its own session (the engine and its pool are shared safely).
+    """
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine

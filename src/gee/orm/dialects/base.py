@@ -237,7 +237,7 @@ class Dialect:
             cur.execute(sql, params)
             if cur.description is None:
                 return []
-            return list(cur.fetchall())
+            return cur.fetchall()  # type: ignore[no-any-return]  # a list, or PyMySQL's tuple
 
     def execute(
         self, conn: Connection, sql: str, params: Sequence[object]
