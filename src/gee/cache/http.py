@@ -175,6 +175,7 @@ class HTTPPool:
         # Created on first use, inside the running loop; closed by aclose().
         self._client: httpx.AsyncClient | None = None
         self._token = secrets.token_hex(8)
+        self._loop_header = (LOOP_HEADER.encode(), self._token.encode())
         self.app: Gee = self._build_app()
 
     def __repr__(self) -> str:
@@ -325,7 +326,10 @@ class HTTPPool:
 
     def _parse(self, c: Context, prefix: str = "") -> tuple[Group, str] | None:
         """Find the Group and key of a request; answer the error and return None if it fails."""
-        if c.header(LOOP_HEADER) == self._token:
+        # Scanned in the raw header list: building c.headers' dict costs more than the lookup.
+        # (Pairs are compared by value: ASGI servers may send them as lists, not tuples.)
+        loop_name, loop_token = self._loop_header
+        if any(k == loop_name and v == loop_token for k, v in c.scope["headers"]):
             c.string(508, "loop detected: %s asked itself; check self_url\n", self.self_url)
             return None
         raw: bytes = c.scope.get("raw_path") or c.scope["path"].encode("utf-8")
