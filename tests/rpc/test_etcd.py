@@ -69,3 +69,12 @@ async def test_crashed_server_expires_with_its_lease(etcd_server: RunningServer)
     server.on_shutdown.clear()
     await server.shutdown()
     await discovery.close()
+
+
+async def test_one_url_configures_both_sides(etcd_server: RunningServer) -> None:
+    where = f"etcd://127.0.0.1:{etcd_server.port}/geerpc-test/{uuid.uuid4().hex}/"
+    server = await arith_server()
+    await gee.rpc.announce(server, where)
+    async with XClient(gee.rpc.discover(where)) as xc:
+        assert await xc.call("Arith.Multiply", Args(4, 5)) == 20
+    await server.shutdown()

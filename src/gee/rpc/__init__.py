@@ -32,7 +32,7 @@ if TYPE_CHECKING:
     from gee.rpc.address import Address, parse_address
     from gee.rpc.client import Client, SyncClient, connect
     from gee.rpc.codec import Codec
-    from gee.rpc.discovery import Discovery, StaticDiscovery
+    from gee.rpc.discovery import Discovery, StaticDiscovery, discover
     from gee.rpc.errors import (
         CallTimeoutError,
         FrameTooLargeError,
@@ -72,6 +72,7 @@ __all__ = [
     "announce",
     "announce_etcd",
     "connect",
+    "discover",
     "parse_address",
 ]
 
@@ -91,6 +92,7 @@ _HOMES: dict[str, str] = {
     "RemoteError": "errors",
     "ServiceError": "errors",
     "Server": "server",
+    "discover": "discovery",
     "Registry": "registry",
     "RegistryDiscovery": "registry",
     "announce": "registry",

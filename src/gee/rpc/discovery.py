@@ -8,8 +8,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from typing import Protocol, runtime_checkable
+from urllib.parse import urlsplit
 
-__all__ = ["Discovery", "StaticDiscovery"]
+__all__ = ["Discovery", "StaticDiscovery", "discover"]
 
 
 @runtime_checkable
@@ -36,3 +37,23 @@ class StaticDiscovery:
 
     async def close(self) -> None:
         """Nothing to stop; here so every discovery can be closed the same way."""
+
+
+def discover(where: str) -> Discovery:
+    """Return the discovery that ``where`` names, so configuration can be one string.
+
+    - ``etcd://host:port/prefix/`` — EtcdDiscovery (prefix defaults to ``/geerpc/servers/``);
+    - ``http://host:port/_geerpc_/registry`` — gee's registry (RegistryDiscovery);
+    - ``tcp@a:1,tcp@b:2`` — a StaticDiscovery of those addresses.
+    """
+    if where.startswith("etcd://"):
+        from gee.rpc.etcd import DEFAULT_PREFIX, EtcdDiscovery
+
+        url = urlsplit(where)
+        prefix = url.path if url.path not in ("", "/") else DEFAULT_PREFIX
+        return EtcdDiscovery(f"http://{url.netloc}", prefix=prefix)
+    if where.startswith("http://"):
+        from gee.rpc.registry import RegistryDiscovery
+
+        return RegistryDiscovery(where)
+    return StaticDiscovery(a.strip() for a in where.split(",") if a.strip())

@@ -23,6 +23,7 @@ from gee.rpc import httpclient
 from gee.rpc.errors import RPCError
 
 if TYPE_CHECKING:
+    from gee.rpc.etcd import EtcdAnnouncement
     from gee.rpc.server import Server
 
 __all__ = ["DEFAULT_PATH", "Announcement", "Registry", "RegistryDiscovery", "announce"]
@@ -189,13 +190,20 @@ async def announce(
     *,
     address: str | None = None,
     interval: float | None = None,
-) -> Announcement:
+) -> Announcement | EtcdAnnouncement:
     """Register ``server`` with the registry at ``registry`` (its full URL) and keep it there.
 
     ``address`` None means the server's first listening address. ``interval`` None means a
     third of the registry's ttl. The first heartbeat is sent before this returns (errors raise);
-    later failures are logged and retried. Deregisters on ``server.shutdown()``.
+    later failures are logged and retried. Deregisters on ``server.shutdown()``. An
+    ``etcd://host:port/prefix/`` URL announces to etcd instead (see ``announce_etcd``).
     """
+    if registry.startswith("etcd://"):
+        from gee.rpc.etcd import DEFAULT_PREFIX, announce_etcd
+
+        url = urlsplit(registry)
+        prefix = url.path if url.path not in ("", "/") else DEFAULT_PREFIX
+        return await announce_etcd(server, f"http://{url.netloc}", prefix=prefix, address=address)
     if address is None:
         if not server.addresses:
             raise RPCError("rpc: start() the server before announcing it")
