@@ -31,7 +31,8 @@ class Codec:
         self.name = name
         self._module = module
         self.encode: Callable[[Any], bytes] = module.Encoder().encode
-        # guarded by nothing: filled from the event loop (or at registration) only
+        # type -> decode; unlocked on purpose: two threads racing on one type both build a
+        # decoder and one wins, which is harmless (dict assignment is atomic)
         self._decoders: dict[Any, Decode] = {}
 
     def decoder(self, tp: Any = Any) -> Decode:
