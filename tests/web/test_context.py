@@ -385,3 +385,64 @@ async def test_params_are_read_only() -> None:
         return "writable"
 
     assert (await call(app, "GET", "/")).text == "read-only"
+
+
+async def test_iter_body_streams_chunks_and_body_after_it_is_an_error() -> None:
+    app = Gee()
+
+    @app.post("/")
+    async def handler(c: Context) -> dict[str, object]:
+        sizes = [len(chunk) async for chunk in c.iter_body()]
+        try:
+            await c.body()
+        except RuntimeError as exc:
+            return {"sizes": sizes, "again": str(exc)}
+        return {"sizes": sizes, "again": "allowed"}
+
+    async def chunks():  # type: ignore[no-untyped-def]
+        yield b"abc"
+        yield b"defg"
+
+    r = await call(app, "POST", "/", content=chunks())
+    assert r.json()["again"].startswith("the request body was already streamed")
+    assert sum(r.json()["sizes"]) == 7
+
+
+async def test_oversized_upload_is_413_and_its_spooled_files_are_closed(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import tempfile
+
+    import gee.web.forms
+
+    app = Gee(spool_size=10, body_limit=3000)
+    opened: list[tempfile.SpooledTemporaryFile[bytes]] = []
+    real = tempfile.SpooledTemporaryFile
+
+    def spy(*args: Any, **kwargs: Any) -> tempfile.SpooledTemporaryFile[bytes]:
+        opened.append(real(*args, **kwargs))
+        return opened[-1]
+
+    monkeypatch.setattr(gee.web.forms.tempfile, "SpooledTemporaryFile", spy)
+
+    @app.post("/")
+    async def handler(c: Context) -> None:
+        await c.form()
+
+    def part(name: str, size: int) -> bytes:
+        head = (
+            f'--b\r\nContent-Disposition: form-data; name="{name}"; filename="{name}.bin"\r\n\r\n'
+        )
+        return head.encode() + b"x" * size + b"\r\n"
+
+    body = part("a", 1000) + part("b", 5000) + b"--b--\r\n"
+
+    async def chunks():  # type: ignore[no-untyped-def]  (chunked: the cap is met mid-stream)
+        for i in range(0, len(body), 500):
+            yield body[i : i + 500]
+
+    headers = {"content-type": "multipart/form-data; boundary=b"}
+    r = await call(app, "POST", "/", content=chunks(), headers=headers)
+    assert r.status_code == 413
+    assert len(opened) == 2
+    assert all(f.closed for f in opened)
