@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import subprocess
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -16,6 +17,7 @@ from urllib.parse import quote_plus
 import httpx
 import pytest
 
+from gee.cache.http import escape, unescape
 from tests.cache.cluster import cluster
 from tests.servers import GoBuilder, free_port, port_open, start_process, stop_process, wait_for
 
@@ -177,3 +179,42 @@ async def test_mixed_cluster_agrees_on_owners_and_values(
         assert owners == set(peers), f"got owners {owners}; want every node to own some keys"
         for node in nodes:
             assert node.group.stats.peer_errors == 0, f"{node.url}: {node.group.stats}"
+
+
+QUERY_ESCAPE_GO = """\
+package main
+
+import (
+	"bufio"
+	"encoding/hex"
+	"fmt"
+	"net/url"
+	"os"
+)
+
+// Reads one hex-encoded string per line; prints url.QueryEscape of each, one per line.
+func main() {
+	in := bufio.NewScanner(os.Stdin)
+	for in.Scan() {
+		s, err := hex.DecodeString(in.Text())
+		if err != nil {
+			panic(err)
+		}
+		fmt.Println(url.QueryEscape(string(s)))
+	}
+}
+"""
+
+
+def test_escape_matches_go_query_escape_but_for_the_space(go_build: GoBuilder) -> None:
+    binary = go_build({"main.go": QUERY_ESCAPE_GO}, name="query-escape")
+    texts = [*interop_keys()[:60], "".join(chr(c) for c in range(32, 127)), "é€😀", "\x00\x01\x7f"]
+    lines = "".join(t.encode().hex() + "\n" for t in texts)
+    done = subprocess.run(
+        [str(binary)], input=lines, capture_output=True, text=True, timeout=30, check=True
+    )
+    go = done.stdout.split("\n")[: len(texts)]
+    for text, want in zip(texts, go, strict=True):
+        got = escape(text).replace("%20", "+")
+        assert got == want, f"escape({text!r}) with %20 as '+': got {got!r}; Go says {want!r}"
+        assert unescape(want) == text, f"unescape({want!r}): got {unescape(want)!r}; want {text!r}"
