@@ -1,7 +1,7 @@
 """Rows to objects and objects to parameters, as functions generated once per model and dialect.
 
-The generated loader unpacks each row into local names and gives a new instance its whole
-``__dict__`` in one assignment, without calling ``__init__``; only the columns whose dialect needs
+The generated loader unpacks each row into local names and sets them on a new instance without
+calling ``__init__``; only the columns whose dialect needs
 a conversion (a UUID stored as text, a bool stored as an int) pay for a call. The generated
 parameter extractor reads the attributes, checks each value's type (so a ``str`` in an ``int``
 field fails before any SQL is sent) and applies the dialect's writers. Both are cached on the
@@ -33,23 +33,25 @@ def loader(dialect: Dialect, table: Table) -> Loader:
     if found is not None:
         return found  # type: ignore[no-any-return]
     namespace: dict[str, Any] = {"new": object.__new__, "cls": table.model}
-    names, items = [], []
+    names, sets = [], []
     for i, c in enumerate(table.columns):
         names.append(f"v{i}")
         read = dialect.reader(c)
         if read is None:
-            items.append(f"{c.name!r}: v{i}")
+            sets.append(f"o.{c.name} = v{i}")
         else:
             namespace[f"r{i}"] = read
-            value = f"r{i}(v{i})"
-            items.append(f"{c.name!r}: None if v{i} is None else {value}")
+            sets.append(f"o.{c.name} = None if v{i} is None else r{i}(v{i})")
+    # Attribute assignments on a fresh instance keep CPython's key-sharing instance dicts;
+    # assigning a whole new __dict__ measured ~1.5x slower here.
+    body = "\n".join(f"        {line}" for line in sets)
     source = (
         "def load(rows):\n"
         "    out = []\n"
         "    add = out.append\n"
         f"    for {', '.join(names)}, in rows:\n"
         "        o = new(cls)\n"
-        f"        o.__dict__ = {{{', '.join(items)}}}\n"
+        f"{body}\n"
         "        add(o)\n"
         "    return out\n"
     )
