@@ -1,9 +1,10 @@
 """The keyspace: numbered databases of Python values, with expiry, WATCH and blocking hooks.
 
 Values are plain Python objects whose type is the Redis type: ``bytes`` (string), ``deque``
-(list), ``dict`` (hash), ``set`` (set), ``ZSet`` (sorted set). Commands read through ``get``,
-which applies lazy expiry; every write passes through ``modified``, the one hook where WATCH is
-broken and the dirty counter grows (persistence will hang its propagation off the same hook).
+(list, its elements stored RESP-encoded: see commands/lists.py), ``dict`` (hash), ``set``
+(set), ``ZSet`` (sorted set). Commands read through ``get``, which applies lazy expiry; every
+write passes through ``modified``, the one hook where WATCH is broken and the dirty counter
+grows (persistence will hang its propagation off the same hook).
 
 Expiry is lazy on access plus an active cycle. The cycle keeps a heap of (deadline, key) per
 database instead of Redis's random sampling: Python dicts cannot be sampled in O(1), and a heap

@@ -7,7 +7,6 @@ zeros), and its error texts differ per caller; these helpers keep both in one pl
 from __future__ import annotations
 
 import math
-import re
 from collections import deque
 from typing import TYPE_CHECKING, Any
 
@@ -28,8 +27,6 @@ RANGE_ERROR = (
 INT64_MAX = (1 << 63) - 1
 INT64_MIN = -(1 << 63)
 LONG_MAX = INT64_MAX
-
-_FLOAT_RE = re.compile(rb"[+-]?(?:inf(?:inity)?|nan|(?:\d+\.?\d*|\.\d+)(?:e[+-]?\d+)?)", re.I)
 
 
 def parse_int_or_none(raw: bytes) -> int | None:
@@ -55,10 +52,12 @@ def parse_int(raw: bytes, message: str = NOT_INTEGER) -> int:
 
 def parse_float_or_none(raw: bytes) -> float | None:
     """Parse a double as Redis's ``string2d`` (strtod, no spaces, no NaN); None if invalid."""
-    if not raw or _FLOAT_RE.fullmatch(raw) is None:
+    try:
+        value = float(raw)
+    except ValueError:
         return None
-    value = float(raw)
-    if math.isnan(value):
+    # float() is laxer than strtod as Redis uses it: it takes spaces around and "_" inside.
+    if value != value or b"_" in raw or raw[0] in b" \t\n\r\v\f" or raw[-1] in b" \t\n\r\v\f":
         return None
     return value
 

@@ -1,6 +1,10 @@
 """List commands, including the blocking ones (BLPOP, BRPOP, BLMOVE, BRPOPLPUSH, BLMPOP).
 
-Lists are ``collections.deque``: O(1) at both ends, where list traffic is. A push signals the
+Lists are ``collections.deque``: O(1) at both ends, where list traffic is. Each element is
+stored already encoded as a RESP bulk string (``$3\r\nfoo\r\n``): list replies are then a
+join of stored bytes (LRANGE of 100 elements does no formatting at all), and since the encoding
+is one-to-one, comparisons (LREM, LPOS, LINSERT) compare encoded forms. ``encode``/``decode``
+convert at the edges (persistence will decode). A push signals the
 key as ready; the server then serves blocked clients in FIFO order after the command (after
 EXEC inside MULTI). A blocking command run inside MULTI never blocks: it answers as on timeout.
 """
@@ -27,6 +31,16 @@ if TYPE_CHECKING:
     from gee.kv.server import Client
 
 
+def encode(value: bytes) -> bytes:
+    """The stored form of a list element: its RESP bulk string."""
+    return b"$%d\r\n%s\r\n" % (len(value), value)
+
+
+def decode(item: bytes) -> bytes:
+    """The value of a stored list element."""
+    return item[item.index(b"\r\n") + 2 : -2]
+
+
 def _list(c: Client, key: bytes) -> deque[bytes] | None:
     return get_typed(c, key, deque)  # type: ignore[no-any-return]
 
@@ -43,10 +57,16 @@ def _push(c: Client, args: list[bytes], left: bool, only_existing: bool) -> None
         db.data[key] = value
     elif value.__class__ is not deque:
         raise CommandError(WRONGTYPE)
-    if left:
-        value.extendleft(args[2:])
+    if len(args) == 3:
+        item = args[2]
+        if left:
+            value.appendleft(b"$%d\r\n%s\r\n" % (len(item), item))
+        else:
+            value.append(b"$%d\r\n%s\r\n" % (len(item), item))
+    elif left:
+        value.extendleft([encode(a) for a in args[2:]])
     else:
-        value.extend(args[2:])
+        value.extend([encode(a) for a in args[2:]])
     db.modified(key)
     if db.blocked:
         db.ready(key)
@@ -94,12 +114,11 @@ def _pop(c: Client, args: list[bytes], left: bool) -> None:
         return
     db = c.db
     if count is None:
-        item = value.popleft() if left else value.pop()
-        c.out += bulk(item)
+        c.out += value.popleft() if left else value.pop()
     else:
         pop = value.popleft if left else value.pop
         items = [pop() for _ in range(min(count, len(value)))]
-        c.out += b"*%d\r\n" % len(items) + b"".join(bulk(i) for i in items)
+        c.out += b"*%d\r\n" % len(items) + b"".join(items)
         if not items:
             return
     _drop_if_empty(db, key, value)
@@ -142,8 +161,7 @@ def lrange(c: Client, args: list[bytes]) -> None:
         c.out += b"*0\r\n"
         return
     lo, hi = _range(len(value), start, end)
-    items = list(itertools.islice(value, lo, hi))
-    c.out += b"*%d\r\n" % len(items) + b"".join([b"$%d\r\n%s\r\n" % (len(i), i) for i in items])
+    c.out += b"*%d\r\n" % (hi - lo) + b"".join(itertools.islice(value, lo, hi))
 
 
 @command("lindex")
@@ -155,7 +173,7 @@ def lindex(c: Client, args: list[bytes]) -> None:
         return
     if index < 0:
         index += len(value)
-    c.out += bulk(value[index]) if 0 <= index < len(value) else c.null
+    c.out += value[index] if 0 <= index < len(value) else c.null
 
 
 @command("lset")
@@ -168,7 +186,7 @@ def lset(c: Client, args: list[bytes]) -> None:
         index += len(value)
     if not 0 <= index < len(value):
         raise CommandError("ERR index out of range")
-    value[index] = args[3]
+    value[index] = encode(args[3])
     c.db.modified(args[1])
     c.out += OK
 
@@ -180,7 +198,7 @@ def lrem(c: Client, args: list[bytes]) -> None:
     if value is None:
         c.out += ZERO
         return
-    target = args[3]
+    target = encode(args[3])
     items = list(value)
     removed = 0
     if count >= 0:
@@ -233,11 +251,11 @@ def linsert(c: Client, args: list[bytes]) -> None:
         c.out += ZERO
         return
     try:
-        index = value.index(args[3])
+        index = value.index(encode(args[3]))
     except ValueError:
         c.out += NEG_ONE
         return
-    value.insert(index if where == b"before" else index + 1, args[4])
+    value.insert(index if where == b"before" else index + 1, encode(args[4]))
     c.db.modified(args[1])
     c.out += integer(len(value))
 
@@ -274,7 +292,7 @@ def lpos(c: Client, args: list[bytes]) -> None:
     if value is None:
         c.out += c.null if count is None else b"*0\r\n"
         return
-    target = args[2]
+    target = encode(args[2])
     n = len(value)
     indexes = range(n) if rank > 0 else range(n - 1, -1, -1)
     skip = abs(rank) - 1
@@ -308,7 +326,7 @@ def _side(raw: bytes) -> bool:
 
 
 def _move(c: Client, src: bytes, dst: bytes, from_left: bool, to_left: bool) -> bytes | None:
-    """Move one element; None when ``src`` is empty. Checks types before changing anything."""
+    """Move one element (returned encoded); None when ``src`` is empty. Checks types first."""
     db = c.db
     source = _list(c, src)
     if source is None:
@@ -338,13 +356,13 @@ def lmove(c: Client, args: list[bytes]) -> None:
     from_left = _side(args[3])
     to_left = _side(args[4])
     item = _move(c, args[1], args[2], from_left, to_left)
-    c.out += c.null if item is None else bulk(item)
+    c.out += c.null if item is None else item
 
 
 @command("rpoplpush")
 def rpoplpush(c: Client, args: list[bytes]) -> None:
     item = _move(c, args[1], args[2], False, True)
-    c.out += c.null if item is None else bulk(item)
+    c.out += c.null if item is None else item
 
 
 # -- LMPOP and the blocking family --------------------------------------------------------
@@ -378,7 +396,7 @@ def _parse_mpop(args: list[bytes], start: int) -> tuple[list[bytes], bool, int]:
 def _mpop_from(c: Client, key: bytes, value: deque[bytes], left: bool, count: int) -> None:
     pop = value.popleft if left else value.pop
     items = [pop() for _ in range(min(count, len(value)))]
-    c.out += b"*2\r\n" + bulk(key) + b"*%d\r\n" % len(items) + b"".join(bulk(i) for i in items)
+    c.out += b"*2\r\n" + bulk(key) + b"*%d\r\n" % len(items) + b"".join(items)
     _drop_if_empty(c.db, key, value)
     c.db.modified(key)
 
@@ -445,7 +463,7 @@ def _serve_bpop(c: Client, args: list[bytes], ready: bytes | None, left: bool) -
                 raise CommandError(WRONGTYPE)
             continue
         item = value.popleft() if left else value.pop()
-        c.out += b"*2\r\n" + bulk(key) + bulk(item)
+        c.out += b"*2\r\n" + bulk(key) + item
         _drop_if_empty(c.db, key, value)
         c.db.modified(key)
         return True
@@ -485,7 +503,7 @@ def _serve_blmove(c: Client, args: list[bytes], ready: bytes | None) -> bool:
         return False
     if item is None:
         return False
-    c.out += bulk(item)
+    c.out += item
     return True
 
 
