@@ -214,3 +214,27 @@ async def test_close_fails_pending_calls(served: Served) -> None:
         await fut
     with pytest.raises(RPCConnectionError, match="client is closed"):
         await client.call("Arith.Multiply", Args(1, 1))
+
+
+async def test_cancelled_connect_leaves_no_socket_behind() -> None:
+    done = asyncio.Event()
+
+    async def mute(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await reader.read()  # returns when the client's socket is closed
+        writer.close()
+        await writer.wait_closed()
+        done.set()
+
+    server = await asyncio.start_server(mute, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    try:
+        task = asyncio.ensure_future(gee.rpc.connect(f"tcp@127.0.0.1:{port}"))
+        await asyncio.sleep(0.1)
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+        async with asyncio.timeout(2):
+            await done.wait()
+    finally:
+        server.close()
+        await server.wait_closed()

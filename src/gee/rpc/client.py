@@ -301,6 +301,7 @@ class Client:
         loop = asyncio.get_running_loop()
         addr = self.address
         transport: asyncio.BaseTransport | None = None
+        ready = False
         try:
             async with asyncio.timeout(self.connect_timeout):
                 if addr.scheme == "unix":
@@ -312,18 +313,16 @@ class Client:
                         lambda: _Connection(self), addr.host, addr.port
                     )
                 await conn.ready
+            ready = True
         except TimeoutError:
-            if transport is not None:
-                transport.close()
             raise RPCConnectionError(
                 f"rpc: connect to {addr} timed out after {self.connect_timeout:g}s"
             ) from None
         except OSError as exc:
             raise RPCConnectionError(f"rpc: cannot connect to {addr}: {exc}") from exc
-        except RPCError:
-            if transport is not None:
-                transport.close()
-            raise
+        finally:
+            if not ready and transport is not None:
+                transport.close()  # timed out, refused by the handshake, or cancelled
         return conn
 
     def go(
