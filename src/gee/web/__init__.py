@@ -31,10 +31,11 @@ if TYPE_CHECKING:
         RouteConflictError,
         RouteError,
         WebError,
+        WebSocketDisconnect,
     )
     from gee.web.forms import FormData, UploadFile
     from gee.web.response import Response
-    from gee.web.websocket import WebSocket, WebSocketDisconnect
+    from gee.web.websocket import WebSocket
 
 __all__ = [
     "BadPathError",
@@ -69,7 +70,7 @@ _HOMES = {
     "UploadFile": "gee.web.forms",
     "WebError": "gee.web.errors",
     "WebSocket": "gee.web.websocket",
-    "WebSocketDisconnect": "gee.web.websocket",
+    "WebSocketDisconnect": "gee.web.errors",
 }
 
 

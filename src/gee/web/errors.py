@@ -9,7 +9,8 @@
           ├── BadPathError     a request path that cannot be decoded (answered 400)
           ├── HTTPError        raise it in a handler to answer a status with a message
           │    └── BindError   a body that does not fit ``c.bind``'s model (400, lists the fields)
-          └── ClientDisconnectedError   the client left while its body was being read
+          ├── ClientDisconnectedError   the client left while its body was being read
+          └── WebSocketDisconnect       the client closed a websocket (its close code in .code)
 """
 
 from __future__ import annotations
@@ -58,3 +59,11 @@ class BindError(HTTPError):
 
 class ClientDisconnectedError(WebError):
     """The client went away while its request body was being read; nothing can be answered."""
+
+
+class WebSocketDisconnect(WebError):
+    """The client closed the websocket; ``code`` is its close code."""
+
+    def __init__(self, code: int = 1000) -> None:
+        super().__init__(f"websocket closed with code {code}")
+        self.code = code

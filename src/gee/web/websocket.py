@@ -13,17 +13,11 @@ from typing import Any
 
 import orjson
 
-from gee.web.errors import WebError
+from gee.web.errors import WebSocketDisconnect
 from gee.web.response import dump_json
 from gee.web.types import Receive, Scope, Send
 
-
-class WebSocketDisconnect(WebError):
-    """The client closed the websocket; ``code`` is its close code."""
-
-    def __init__(self, code: int = 1000) -> None:
-        super().__init__(f"websocket closed with code {code}")
-        self.code = code
+__all__ = ["WebSocket", "WebSocketDisconnect"]
 
 
 class WebSocket:
