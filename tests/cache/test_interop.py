@@ -17,9 +17,18 @@ from urllib.parse import quote_plus
 import httpx
 import pytest
 
+from gee.cache import HashRing
 from gee.cache.http import escape, unescape
 from tests.cache.cluster import cluster
-from tests.servers import GoBuilder, free_port, port_open, start_process, stop_process, wait_for
+from tests.servers import (
+    GoBuilder,
+    free_port,
+    free_ports,
+    port_open,
+    start_process,
+    stop_process,
+    wait_for,
+)
 
 pytestmark = pytest.mark.go
 
@@ -115,6 +124,7 @@ def go_node_binary(go_build: GoBuilder) -> Path:
 @contextmanager
 def go_node(binary: Path, tmp: Path, port: int, peers: list[str]) -> Iterator[str]:
     """Run the Go node on ``port`` with ``peers`` until the block ends; yield its URL."""
+    tmp.mkdir(parents=True, exist_ok=True)
     url = f"http://127.0.0.1:{port}"
     argv = [str(binary), "-addr", f"127.0.0.1:{port}", "-self", url, "-peers", ",".join(peers)]
     proc = start_process(argv, tmp, tmp / "go-node.log")
@@ -218,3 +228,23 @@ def test_escape_matches_go_query_escape_but_for_the_space(go_build: GoBuilder) -
         got = escape(text).replace("%20", "+")
         assert got == want, f"escape({text!r}) with %20 as '+': got {got!r}; Go says {want!r}"
         assert unescape(want) == text, f"unescape({want!r}): got {unescape(want)!r}; want {text!r}"
+
+
+async def test_go_alone_loads_the_wrong_key_for_a_space(
+    go_node_binary: Path, tmp_path: Path
+) -> None:
+    """Why gee sends %20: between two Go nodes, 'a b' is loaded on the owner as 'a+b'."""
+    ports = free_ports(2)
+    urls = [f"http://127.0.0.1:{p}" for p in ports]
+    ring = HashRing.of(urls)
+    key = next(f"a b{i}" for i in range(100) if ring.owner(f"a b{i}") == urls[1])
+    with (
+        go_node(go_node_binary, tmp_path / "0", ports[0], urls),
+        go_node(go_node_binary, tmp_path / "1", ports[1], urls),
+    ):
+        async with httpx.AsyncClient(timeout=10) as client:
+            got = (await client.get(f"{urls[0]}/get", params={"key": key})).content
+            loads = (await client.get(f"{urls[1]}/loads")).json()
+    wrong = f"value-of-{key.replace(' ', '+')}".encode()
+    assert got == wrong, f"got {got!r}; groupcache's known answer is {wrong!r}"
+    assert loads == {key.replace(" ", "+"): 1}, f"got the owner's loads {loads}"
