@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import uuid
+
 import pytest
 
 from gee.orm import Engine, IntegrityError, OperationalError, QueryError
@@ -108,7 +110,7 @@ def test_killed_connection_leaves_database_as_before(
 ) -> None:
     from tests.servers import postgres_query
 
-    schema = "gee_killed"
+    schema = f"gee_killed_{uuid.uuid4().hex[:8]}"
     postgres_query(
         postgres_server, f"DROP SCHEMA IF EXISTS {schema} CASCADE; CREATE SCHEMA {schema}"
     )

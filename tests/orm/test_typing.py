@@ -20,7 +20,7 @@ def use(s: Session) -> None:
     u = User(name="ann", age=3)
     reveal_type(u.age)
     reveal_type(s.query(User).where(User.age > 18).order_by(col(User.age).desc()).all())
-    reveal_type(s.query(User).first())
+    reveal_type(s.query(User).where("age > ? AND name = ?", 18, "ann").first())
     reveal_type(s.get(User, 1))
     reveal_type(col(User.age))
     reveal_type(s.query(User).select(User.name, func.count()).all())

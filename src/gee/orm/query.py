@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Iterator
-from typing import TYPE_CHECKING, Any, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, TypeVar, overload
 
 from gee.orm.clause import (
     Column,
@@ -78,7 +78,13 @@ class Query(Generic[R]):
 
     # ------------------------------------------------------------------ building
 
-    def where(self, *conditions: Expr | bool | str, args: tuple[object, ...] = ()) -> Query[R]:
+    @overload
+    def where(self, sql: str, /, *args: object) -> Query[R]: ...
+
+    @overload
+    def where(self, *conditions: Expr | bool) -> Query[R]: ...
+
+    def where(self, *conditions: object) -> Query[R]:
         """Keep rows matching all ``conditions``.
 
         A string condition is SQL with ``?`` placeholders, GeeORM style: ``where("age > ?", 18)``
