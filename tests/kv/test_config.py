@@ -137,3 +137,33 @@ def test_config_get_set_over_the_wire(kv: RawClient) -> None:
     assert kv.call("config", "set", "hz", "10") == b"+OK\r\n"
     assert kv.call("config", "set", "databases", "3").startswith(b"-ERR CONFIG SET failed")
     time.sleep(0)
+
+
+def test_idle_clients_are_closed_after_timeout() -> None:
+    from tests.kv.conftest import ThreadedServer
+
+    server = ThreadedServer(timeout="1")
+    try:
+        idle = RawClient(server.port)
+        assert idle.call("ping") == b"+PONG\r\n"
+        subscriber = RawClient(server.port)
+        subscriber.call("subscribe", "ch")
+        assert idle.read_closed(timeout=5) == b""
+        assert subscriber.call("ping") == b"*2\r\n$4\r\npong\r\n$0\r\n\r\n"
+        idle.close()
+        subscriber.close()
+    finally:
+        server.stop()
+
+
+def test_shutdown_command_stops_the_server() -> None:
+    from tests.kv.conftest import ThreadedServer
+
+    server = ThreadedServer()
+    client = RawClient(server.port)
+    client.send("shutdown", "nosave")
+    assert client.read_closed(timeout=5) == b""
+    client.close()
+    server.thread.join(5)
+    assert not server.thread.is_alive()
+    server.server.log_file.close()

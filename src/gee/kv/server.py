@@ -155,6 +155,16 @@ class Client(asyncio.Protocol):
         self.server.clients.pop(self.id, None)
         self.cleanup()
 
+    def pause_writing(self) -> None:
+        # The client is not reading its replies: stop reading its requests until it catches
+        # up, so a pipelining client cannot grow the server's output buffers without bound.
+        if self.transport is not None and not self.closing:
+            self.transport.pause_reading()
+
+    def resume_writing(self) -> None:
+        if self.transport is not None and not self.closing:
+            self.transport.resume_reading()
+
     def cleanup(self) -> None:
         """Drop every trace of this client in shared state (blocked, watched, subscribed)."""
         if self.blocked is not None:
