@@ -290,6 +290,8 @@ async def test_group_middleware_does_not_leak_to_a_longer_prefix() -> None:
     ],
 )
 async def test_group_prefixes_join_predictably(prefix: str, pattern: str, path: str) -> None:
+    # Gee's day-4 bug: routes added on the engine went through a group with a nil parent and
+    # crashed. Here the app is the root group (prefix ""), and every group knows its app.
     app = make_app()
     app.group(prefix).get(pattern, lambda c: "ok")
     assert app.routes == [("GET", path, None)]
