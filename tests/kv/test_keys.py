@@ -237,3 +237,17 @@ def test_lazy_expiry_with_active_cycle_off(diff: Differ) -> None:
         )
     finally:
         diff.call("debug", "set-active-expire", "1")
+
+
+def test_memory_usage(diff: Differ) -> None:
+    diff.script(
+        """
+        set s hello
+        rpush l a b
+        memory usage s |type
+        memory usage l samples 5 |type
+        memory usage nope
+        memory usage s foo
+        memory usage s samples x
+        """
+    )

@@ -518,4 +518,40 @@ def persist(c: Client, args: list[bytes]) -> None:
         c.out += ZERO
 
 
+# -- MEMORY USAGE -------------------------------------------------------------------------
+
+container("memory")
+
+
+def memory_of(value: Any) -> int:
+    """An estimate of the bytes ``value`` holds (Python object sizes, shallow per element)."""
+    import sys
+
+    size = sys.getsizeof(value)
+    cls = value.__class__
+    if cls is deque or cls is set:
+        size += sum(sys.getsizeof(item) for item in value)
+    elif cls is dict:
+        size += sum(sys.getsizeof(k) + sys.getsizeof(v) for k, v in value.items())
+    elif cls is ZSet:
+        size += sys.getsizeof(value.dict) + sum(sys.getsizeof(m) + 56 for m in value.dict)
+    return size
+
+
+@command("memory|usage")
+def memory_usage(c: Client, args: list[bytes]) -> None:
+    if len(args) not in (3, 5) or (len(args) == 5 and args[3].lower() != b"samples"):
+        raise CommandError(SYNTAX)
+    if len(args) == 5:
+        parse_int(args[4])
+    value = c.db.get(args[2])
+    c.out += c.null if value is None else integer(memory_of(value) + sys_key_size(args[2]))
+
+
+def sys_key_size(key: bytes) -> int:
+    import sys
+
+    return sys.getsizeof(key)
+
+
 __all__ = ["duplicate", "encoding_of", "glob_match", "parse_scan_options", "scan_cursor"]
