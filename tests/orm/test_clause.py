@@ -1,4 +1,4 @@
-"""The clause tree renders exact SQL and parameters for each dialect (no database needed)."""
+"""The clause tree and statements render exact SQL and parameters per dialect (no database)."""
 
 from __future__ import annotations
 
@@ -9,8 +9,9 @@ from typing import Any
 import pytest
 
 from gee.orm import QueryError, and_, col, func, not_, or_, table_of
-from gee.orm.clause import Delete, Node, Raw, Select, Update
+from gee.orm.clause import Node, Raw
 from gee.orm.dialects import MySQLDialect, PostgreSQLDialect, SQLiteDialect
+from gee.orm.statements import Delete, Select, Update
 from tests.orm.models import Color, Everything, Post, User
 
 SQLITE, PG, MY = SQLiteDialect(), PostgreSQLDialect(), MySQLDialect()

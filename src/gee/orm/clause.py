@@ -1,10 +1,11 @@
 """The SQL expression tree: nodes that render themselves into a ``Context``.
 
-Every piece of a statement — a column, a bound value, ``a > b``, ``COUNT(*)``, a whole
-``SELECT`` — is a ``Node`` whose ``render(ctx)`` appends SQL text and bound parameters to one
-``Context``. The context knows the dialect's quoting and placeholder, so one tree renders for
-SQLite, PostgreSQL and MySQL; values are always parameters, never formatted into the text, and
-identifiers come only from models (quoted by the dialect) or are checked against ``IDENT``.
+Every piece of a statement — a column, a bound value, ``a > b``, ``COUNT(*)``, and the
+statements themselves (``gee.orm.statements``) — is a ``Node`` whose ``render(ctx)`` appends
+SQL text and bound parameters to one ``Context``. The context knows the dialect's quoting and
+placeholder, so one tree renders for SQLite, PostgreSQL and MySQL; values are always
+parameters, never formatted into the text, and identifiers come only from models (quoted by the
+dialect) or are checked against ``IDENT``.
 
 This module is a leaf: it knows nothing of sessions, engines or models beyond the ``Column``
 objects a model puts on its class.
@@ -25,15 +26,12 @@ __all__ = [
     "IDENT",
     "Column",
     "Context",
-    "Delete",
     "Expr",
     "Func",
     "Node",
     "Ordering",
     "Raw",
     "Renderer",
-    "Select",
-    "Update",
     "and_",
     "col",
     "func",
@@ -542,111 +540,3 @@ class _FuncFactory:
 
 
 func = _FuncFactory()
-
-
-class Select(Node):
-    """``SELECT columns FROM table [JOIN ...] [WHERE] [GROUP BY] [HAVING] [ORDER BY] [LIMIT]``."""
-
-    __slots__ = (
-        "columns",
-        "group_by",
-        "having",
-        "joins",
-        "limit",
-        "offset",
-        "order_by",
-        "table",
-        "where",
-    )
-
-    def __init__(
-        self,
-        table: Table,
-        columns: Sequence[Node],
-        *,
-        where: Sequence[Node] = (),
-        joins: Sequence[tuple[Table, Node]] = (),
-        group_by: Sequence[Node] = (),
-        having: Sequence[Node] = (),
-        order_by: Sequence[Node] = (),
-        limit: int | None = None,
-        offset: int | None = None,
-    ) -> None:
-        self.table = table
-        self.columns = columns
-        self.where = where
-        self.joins = joins
-        self.group_by = group_by
-        self.having = having
-        self.order_by = order_by
-        self.limit = limit
-        self.offset = offset
-
-    def render(self, ctx: Context) -> None:
-        quote = ctx.dialect.quote
-        if self.joins:
-            ctx.qualify = True
-        ctx.parts.append("SELECT ")
-        ctx.join(self.columns)
-        ctx.parts.append(" FROM ")
-        ctx.parts.append(quote(self.table.name))
-        for other, on in self.joins:
-            ctx.parts.append(f" JOIN {quote(other.name)} ON ")
-            on.render(ctx)
-        if self.where:
-            ctx.parts.append(" WHERE ")
-            ctx.join(self.where, " AND ")
-        if self.group_by:
-            ctx.parts.append(" GROUP BY ")
-            ctx.join(self.group_by)
-        if self.having:
-            ctx.parts.append(" HAVING ")
-            ctx.join(self.having, " AND ")
-        if self.order_by:
-            ctx.parts.append(" ORDER BY ")
-            ctx.join(self.order_by)
-        if self.limit is not None or self.offset is not None:
-            ctx.dialect.limit_offset(ctx, self.limit, self.offset)
-
-
-class Update(Node):
-    """``UPDATE table SET column = value, ... [WHERE ...]``."""
-
-    __slots__ = ("assignments", "table", "where")
-
-    def __init__(
-        self, table: Table, assignments: Sequence[tuple[Column[Any], Node]], where: Sequence[Node]
-    ) -> None:
-        self.table = table
-        self.assignments = assignments
-        self.where = where
-
-    def render(self, ctx: Context) -> None:
-        quote = ctx.dialect.quote
-        ctx.parts.append(f"UPDATE {quote(self.table.name)} SET ")
-        first = True
-        for column, value in self.assignments:
-            if not first:
-                ctx.parts.append(", ")
-            first = False
-            ctx.parts.append(f"{quote(column.column)} = ")
-            value.render(ctx)
-        if self.where:
-            ctx.parts.append(" WHERE ")
-            ctx.join(self.where, " AND ")
-
-
-class Delete(Node):
-    """``DELETE FROM table [WHERE ...]``."""
-
-    __slots__ = ("table", "where")
-
-    def __init__(self, table: Table, where: Sequence[Node]) -> None:
-        self.table = table
-        self.where = where
-
-    def render(self, ctx: Context) -> None:
-        ctx.parts.append(f"DELETE FROM {ctx.dialect.quote(self.table.name)}")
-        if self.where:
-            ctx.parts.append(" WHERE ")
-            ctx.join(self.where, " AND ")

@@ -16,22 +16,12 @@ import copy
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any, Generic, TypeVar, overload
 
-from gee.orm.clause import (
-    Column,
-    Delete,
-    Expr,
-    Func,
-    Node,
-    Ordering,
-    Raw,
-    Select,
-    Update,
-    condition,
-)
+from gee.orm.clause import Column, Expr, Func, Node, Ordering, Raw, condition
 from gee.orm.errors import MultipleResultsFound, NoResultFound, QueryError
 from gee.orm.hooks import AFTER_QUERY, run_hooks
 from gee.orm.mapping import loader, row_converter
 from gee.orm.schema import Model, Table, table_of
+from gee.orm.statements import Delete, Select, Update
 
 if TYPE_CHECKING:
     from gee.orm.session import Session
