@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from gee.kv.commands import command, container
-from gee.kv.commands.common import glob_match, map_header
+from gee.kv.commands.common import glob_match
 from gee.kv.resp import bulk, integer
 
 if TYPE_CHECKING:
@@ -148,7 +148,7 @@ def raise_args(name: str) -> None:
 @command("pubsub|numsub")
 def pubsub_numsub(c: Client, args: list[bytes]) -> None:
     channels = args[2:]
-    c.out += map_header(c, len(channels))
+    c.out += b"*%d\r\n" % (2 * len(channels))  # a flat array even in RESP3, as Redis 7.0
     for channel in channels:
         c.out += bulk(channel) + integer(len(c.server.channels.get(channel, ())))
 
@@ -165,6 +165,6 @@ def pubsub_shardchannels(c: Client, args: list[bytes]) -> None:
 
 @command("pubsub|shardnumsub")
 def pubsub_shardnumsub(c: Client, args: list[bytes]) -> None:
-    c.out += map_header(c, len(args) - 2)
+    c.out += b"*%d\r\n" % (2 * (len(args) - 2))
     for channel in args[2:]:
         c.out += bulk(channel) + integer(0)
