@@ -7,7 +7,10 @@ import json
 from collections.abc import AsyncIterator
 from pathlib import Path
 
+import msgspec
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 import gee.rpc
 from gee.rpc import RemoteError, jsonrpc
@@ -147,3 +150,18 @@ async def test_go_jsonrpc_and_gee_clients_share_a_server(
         slow = client.go("Timing.Sleep", Sleep(0.3, 1))
         await test_go_client_calls_a_gee_server(go_build, served, "tcp")
         assert await slow == 1
+
+
+@given(
+    name=st.text(max_size=30),
+    seq=st.integers(0, 2**53),
+    args=st.dictionaries(st.text(max_size=5), st.integers(), max_size=3),
+)
+def test_request_line_round_trip(name: str, seq: int, args: dict[str, int]) -> None:
+    line = jsonrpc.encode_request(seq, name, msgspec.json.encode(args))
+    assert line.endswith(b"\n")
+    assert b"\n" not in line[:-1]
+    request = jsonrpc.decode_request(line)
+    assert request.method == name
+    assert msgspec.json.decode(request.params) == [args]
+    assert msgspec.json.decode(request.id) == seq
