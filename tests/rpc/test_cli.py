@@ -74,3 +74,35 @@ def gee_service() -> object:
     from tests.rpc.services import Arith
 
     return Arith()
+
+
+async def test_serve_announces_and_deregisters_on_sigterm() -> None:
+    from gee.rpc.registry import Registry
+
+    registry = Registry(ttl=30)
+    port = await registry.start()
+    url = f"http://127.0.0.1:{port}/_geerpc_/registry"
+    rpc_port = free_port()
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "gee", "rpc", "serve", "tests.rpc.services:Arith",
+        "tests.rpc.services:Timing", "--address", f"tcp@127.0.0.1:{rpc_port}",
+        "--registry", url,
+        stdout=asyncio.subprocess.PIPE, env=dict(os.environ, PYTHONPATH=str(ROOT)), cwd=ROOT,
+    )  # fmt: skip
+    try:
+        assert proc.stdout is not None
+        async with asyncio.timeout(15):
+            line = (await proc.stdout.readline()).decode()
+        assert line.strip() == f"gee rpc serving Arith, Timing on tcp@127.0.0.1:{rpc_port}"
+        assert registry.alive() == [f"tcp@127.0.0.1:{rpc_port}"]
+        async with gee.rpc.Client(f"tcp@127.0.0.1:{rpc_port}") as client:
+            assert await client.call("Arith.Multiply", {"A": 6, "B": 7}) == 42
+        proc.terminate()
+        async with asyncio.timeout(10):
+            assert await proc.wait() == 0
+        assert registry.alive() == [], "SIGTERM did not deregister the server"
+    finally:
+        if proc.returncode is None:
+            proc.kill()
+            await proc.wait()
+        await registry.shutdown()

@@ -3,6 +3,8 @@
 ::
 
     gee rpc registry --port 9999 --ttl 30
+    gee rpc serve myapp.services:Arith --address tcp@127.0.0.1:9000 \
+        --registry http://127.0.0.1:9999/_geerpc_/registry
     gee rpc call tcp@127.0.0.1:9000 Arith.Multiply '{"A": 7, "B": 8}'      # prints 56
     gee rpc call tcp@127.0.0.1:1234 Arith.Multiply '{"A": 7, "B": 8}' --codec jsonrpc
 
@@ -41,6 +43,19 @@ def add_parser(subparsers: Any) -> None:
         "--ttl", type=float, default=30.0, help="seconds a heartbeat keeps a server (default 30)"
     )
     reg.set_defaults(func=_registry)
+
+    serve = sub.add_parser("serve", help="serve classes (module:Class) until SIGTERM or Ctrl-C")
+    serve.add_argument("services", nargs="+", help="module:Class, instantiated with no arguments")
+    serve.add_argument(
+        "--address", default="tcp@127.0.0.1:9000", help="where to listen (tcp@, unix@, http@)"
+    )
+    serve.add_argument(
+        "--registry", default=None, help="announce to this registry (http://... or etcd://...)"
+    )
+    serve.add_argument(
+        "--handle-timeout", type=float, default=None, help="cancel handlers after this many s"
+    )
+    serve.set_defaults(func=_serve)
 
     call = sub.add_parser("call", help="call one method and print the reply as JSON")
     call.add_argument("address", help="tcp@host:port, unix@/path or http@host:port")
@@ -85,6 +100,39 @@ def _registry(args: argparse.Namespace) -> int:
         return _run(main())
     except KeyboardInterrupt:
         return 0
+
+
+def _serve(args: argparse.Namespace) -> int:
+    import asyncio
+    import importlib
+    import signal
+
+    from gee.rpc.registry import announce
+    from gee.rpc.server import Server
+
+    server = Server(handle_timeout=args.handle_timeout)
+    for spec in args.services:
+        module_name, _, attr = spec.partition(":")
+        if not attr:
+            print(f"gee rpc serve: {spec!r} is not module:Class", file=sys.stderr)
+            return 2
+        target = getattr(importlib.import_module(module_name), attr)
+        server.register(target() if isinstance(target, type) else target)
+
+    async def main() -> int:
+        bound = await server.start(args.address)
+        if args.registry:
+            await announce(server, args.registry)
+        print(f"gee rpc serving {', '.join(sorted(server.services))} on {bound}", flush=True)
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
+        await stop.wait()
+        await server.shutdown()  # deregisters from the registry, lets calls finish
+        return 0
+
+    return _run(main())
 
 
 def _call(args: argparse.Namespace) -> int:
