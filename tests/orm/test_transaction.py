@@ -130,3 +130,29 @@ def test_killed_connection_leaves_database_as_before(
             assert count(engine) == 0
     finally:
         postgres_query(postgres_server, f"DROP SCHEMA {schema} CASCADE")
+
+
+@pytest.mark.mariadb
+def test_killed_mariadb_connection_leaves_database_as_before(
+    mariadb_server: RunningServer,
+) -> None:
+    from tests.servers import mariadb_query
+
+    name = f"gee_killed_{uuid.uuid4().hex[:8]}"
+    mariadb_query(mariadb_server, f"CREATE DATABASE {name}")
+    try:
+        with Engine(f"{mariadb_server.extra['dsn']}{name}") as engine:
+            engine.create_table(User)
+
+            def crash() -> None:
+                with engine.transaction() as s:
+                    s.insert(User(name="a", age=1))
+                    (conn_id,) = s.raw("SELECT CONNECTION_ID()")[0]
+                    mariadb_query(mariadb_server, f"KILL {conn_id}")
+                    s.insert(User(name="b", age=2))
+
+            with pytest.raises(OperationalError):
+                crash()
+            assert count(engine) == 0
+    finally:
+        mariadb_query(mariadb_server, f"DROP DATABASE {name}")
