@@ -306,3 +306,12 @@ async def test_json_line_over_the_limit_closes_the_connection(served: Served) ->
     writer.write(b'{"method":"Timing.Echo","params":["' + b"x" * 200)
     assert await closed_by_peer(reader) == b""
     await shut(writer)
+
+
+async def test_refusal_reason_is_logged(served: Served, caplog: pytest.LogCaptureFixture) -> None:
+    reader, writer = await raw(served.address)
+    writer.write(b"\x00\x3b\xef\x5d\x01\x01\x00\x00")
+    with caplog.at_level("WARNING", logger="gee.rpc"):
+        assert await closed_by_peer(reader) == b""
+    await shut(writer)
+    assert "bad magic number 0x003bef5d; want 0x003bef5c" in caplog.text, caplog.text
