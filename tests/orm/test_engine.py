@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from gee.orm import ConfigError, Engine
+from gee.orm import ConfigError, Engine, OperationalError
 from gee.orm.engine import URL
 from tests.orm.models import User
 
@@ -89,4 +89,15 @@ def test_closed_engine_refuses_sessions(tmp_path: Path) -> None:
     engine = Engine(f"sqlite:///{tmp_path / 'a.db'}")
     engine.close()
     with pytest.raises(ConfigError, match="closed"):
+        engine.session()
+
+
+@pytest.mark.parametrize(
+    "url",
+    ["postgresql://postgres@127.0.0.1:1/postgres", "mysql://root@127.0.0.1:1/x", "sqlite:///"],
+)
+def test_failure_to_connect_is_an_operational_error(url: str, tmp_path: Path) -> None:
+    if url == "sqlite:///":
+        url = f"sqlite:///{tmp_path}/no/such/dir/app.db"
+    with Engine(url) as engine, pytest.raises(OperationalError, match="cannot connect"):
         engine.session()

@@ -24,7 +24,7 @@ from urllib.parse import parse_qsl, unquote, urlsplit
 
 from gee.orm.dialects import Dialect, dialect_for
 from gee.orm.dialects.base import Connection
-from gee.orm.errors import ConfigError
+from gee.orm.errors import ConfigError, OperationalError
 
 if TYPE_CHECKING:
     from gee.orm.schema import Model
@@ -121,7 +121,7 @@ class Pool:
                 raise ConfigError("the engine is closed")
             if self._idle:
                 return self._idle.pop()
-        return self.dialect.connect(self.url)
+        return connect(self.dialect, self.url)
 
     def release(self, conn: Connection, *, broken: bool = False) -> None:
         with self._lock:
@@ -153,7 +153,11 @@ class SharedPool(Pool):
                 self._turn.release()
                 raise ConfigError("the engine is closed")
             if self._conn is None:
-                self._conn = self.dialect.connect(self.url)
+                try:
+                    self._conn = connect(self.dialect, self.url)
+                except BaseException:
+                    self._turn.release()
+                    raise
             return self._conn
 
     def release(self, conn: Connection, *, broken: bool = False) -> None:
@@ -165,6 +169,14 @@ class SharedPool(Pool):
             conn, self._conn = self._conn, None
         if conn is not None:
             _close_quietly(conn)
+
+
+def connect(dialect: Dialect, url: URL) -> Connection:
+    """A new connection; a driver's failure to connect becomes ``OperationalError``."""
+    try:
+        return dialect.connect(url)
+    except dialect.error as exc:
+        raise OperationalError(f"cannot connect to {url!r}: {exc}") from exc
 
 
 def _close_quietly(conn: Connection) -> None:
