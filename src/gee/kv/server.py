@@ -230,6 +230,7 @@ class Client(asyncio.Protocol):
         execute = self.execute
         table = FAST_TABLE
         keyspace = self.keyspace
+        propagating = self.server.propagate is not None
         last: list[bytes] | None = None
         try:
             while True:
@@ -245,7 +246,12 @@ class Client(asyncio.Protocol):
                 # The fast path: a command spelled all-lower or all-upper, plain connection
                 # state, right arity. Everything else goes through ``execute``.
                 cmd = table.get(req[0])
-                if cmd is None or self.special or not cmd.min_args <= len(req) <= cmd.max_args:
+                if (
+                    cmd is None
+                    or self.special
+                    or not cmd.min_args <= len(req) <= cmd.max_args
+                    or propagating
+                ):
                     execute(req)
                 else:
                     self.server.commands_processed += 1
@@ -356,13 +362,18 @@ class Client(asyncio.Protocol):
         if self.special and self._special(name, cmd, args):
             return
         self.last_command = name
+        keyspace = self.keyspace
+        dirty = keyspace.dirty
+        index = self.db.index
         try:
             cmd.func(self, args)
         except CommandError as exc:
             self.out += _error(exc)
         except Exception as exc:
             self._internal_error(cmd, exc)
-        if self.keyspace.ready_keys:
+        if server.propagate is not None and keyspace.dirty != dirty and name != b"exec":
+            server.propagate(index, args)
+        if keyspace.ready_keys:
             server.serve_ready()
 
     def _internal_error(self, cmd: Command, exc: Exception) -> None:
@@ -579,6 +590,10 @@ class Server:
         self.lastsave = int(self.start_time)
         self.ports: list[int] = []
         self._servers: list[asyncio.AbstractServer] = []
+        # Called with (db index, argv) after every command that changed the keyspace (inside
+        # EXEC: after each such queued command); None means nobody listens. The hook where
+        # persistence will append its AOF; commands run slightly slower while it is set.
+        self.propagate: Callable[[int, list[bytes]], None] | None = None
         self._cron: asyncio.TimerHandle | None = None
         self._stopped: asyncio.Event | None = None
         self.shutdown_requested = False

@@ -60,10 +60,10 @@ def exec_(c: Client, args: list[bytes]) -> None:
     if c.multi_error:
         _end(c)
         raise CommandError("EXECABORT Transaction discarded because of previous errors.")
-    dirty = c.dirty_cas or any(
+    aborted = c.dirty_cas or any(
         not was_expired and _logically_expired(db, key) for db, key, was_expired in c.watched_keys
     )
-    if dirty:
+    if aborted:
         _end(c)
         c.out += c.null_array
         return
@@ -72,12 +72,18 @@ def exec_(c: Client, args: list[bytes]) -> None:
     c.update_special()
     c.out += b"*%d\r\n" % len(queue)
     c.in_exec = True
+    keyspace = c.keyspace
+    propagate = c.server.propagate
     try:
         for cmd, cmd_args in queue:
+            dirty = keyspace.dirty
+            index = c.db.index
             try:
                 cmd.func(c, cmd_args)
             except CommandError as exc:
                 c.out += _error(exc)
+            if propagate is not None and keyspace.dirty != dirty:
+                propagate(index, cmd_args)
     finally:
         c.in_exec = False
     c.multi_error = False
