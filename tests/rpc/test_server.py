@@ -315,3 +315,29 @@ async def test_refusal_reason_is_logged(served: Served, caplog: pytest.LogCaptur
         assert await closed_by_peer(reader) == b""
     await shut(writer)
     assert "bad magic number 0x003bef5d; want 0x003bef5c" in caplog.text, caplog.text
+
+
+async def test_a_client_that_does_not_read_is_paused_not_buffered(served: Served) -> None:
+    reader, writer = await raw(served.address)
+    writer.write(wire.encode_handshake(1))
+    body = msgspec.msgpack.encode(50_000)
+    for seq in range(200):  # 10 MB of replies asked for, none read yet
+        writer.write(wire.encode_request(seq, b"Timing.Fill", body))
+    await writer.drain()
+    (conn,) = served.server._connections
+    assert conn.transport is not None
+    for _ in range(200):
+        if not conn.transport.is_reading():
+            break
+        await asyncio.sleep(0.01)
+    assert not conn.transport.is_reading(), "the server kept reading requests it cannot answer"
+    assert await reader.readexactly(8) == wire.encode_handshake(1)
+    seen = set()
+    async with asyncio.timeout(20):
+        for _ in range(200):
+            length, seq, kind, _, _ = struct.unpack(">IQBBH", await reader.readexactly(16))
+            await reader.readexactly(length - 12)
+            assert kind == wire.REPLY
+            seen.add(seq)
+    assert seen == set(range(200))
+    await shut(writer)
