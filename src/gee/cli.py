@@ -15,14 +15,14 @@ from collections.abc import Sequence
 from gee import __version__
 
 # The systems that may contribute a subcommand, in the order ``gee --help`` lists them.
-SYSTEMS = ("kv", "web", "cache", "rpc")
+SYSTEMS = ("kv", "web", "cache", "rpc", "orm")
 
 
 def build_parser() -> argparse.ArgumentParser:
     """Return the ``gee`` parser with a subcommand for every system that is installed."""
     parser = argparse.ArgumentParser(
         prog="gee",
-        description="gee: Redis-compatible server, web framework, distributed cache and RPC.",
+        description="gee: a Redis-compatible server, a web framework, a distributed cache, RPC and an ORM.",
     )
     parser.add_argument("--version", action="version", version=f"gee {__version__}")
     sub = parser.add_subparsers(title="systems", metavar="SYSTEM", dest="system")
