@@ -93,6 +93,8 @@ def test_lpos(diff: Differ) -> None:
         lpos l z
         lpos l z count 0
         lpos l c rank 0
+        lpos l c rank -9223372036854775808
+        lpos l c rank -9223372036854775807
         lpos l c count -1
         lpos l c maxlen -1
         lpos l c foo 1

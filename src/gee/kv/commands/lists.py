@@ -272,7 +272,11 @@ def lpos(c: Client, args: list[bytes]) -> None:
             raise CommandError(SYNTAX)
         if option == b"rank":
             rank = parse_int(args[i + 1])
-            if rank == 0 or rank < -(1 << 63) + 1:
+            if rank == -(1 << 63):
+                # Redis negates it in a long long, which overflows back to itself; its search
+                # then takes the first match from the tail.
+                rank = -1
+            if rank == 0:
                 raise CommandError(
                     "ERR RANK can't be zero: use 1 to start from the first match, 2 from the "
                     "second ... or use negative to start from the end of the list"
