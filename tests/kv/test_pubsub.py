@@ -62,11 +62,12 @@ def test_resp3_push(diff: Differ) -> None:
     diff.call("publish", "a", "m4")
 
 
-def test_slow_subscriber_is_dropped(kv_server: ThreadedServer) -> None:
+@pytest.mark.parametrize("limits", ["pubsub 1mb 0 0", "pubsub 0 256kb 0"])
+def test_slow_subscriber_is_dropped(kv_server: ThreadedServer, limits: str) -> None:
     publisher = RawClient(kv_server.port)
     slow = RawClient(kv_server.port)
     slow.sock.setsockopt(__import__("socket").SOL_SOCKET, __import__("socket").SO_RCVBUF, 4096)
-    publisher.call("config", "set", "client-output-buffer-limit", "pubsub 1mb 0 0")
+    publisher.call("config", "set", "client-output-buffer-limit", limits)
     try:
         slow.call("subscribe", "flood")
         payload = b"x" * 65536

@@ -122,6 +122,8 @@ class Client(asyncio.Protocol):
         # Inline bytes waiting for their newline, or None in multibulk mode.
         self.inline_buf: bytes | None = None
         self.partial_head = b""
+        # When this pub/sub client's unsent output first exceeded the soft limit, or None.
+        self.soft_limit_since: float | None = None
         # True while any of: AUTH needed, MULTI, RESP2 subscriptions. Keeps the hot path short.
         self.special = not self.authenticated
 
@@ -516,13 +518,24 @@ class Client(asyncio.Protocol):
             return
         self.flush()
         transport = self.transport
-        if transport is not None:
-            hard = self.server.pubsub_hard_limit
-            if hard and transport.get_write_buffer_size() > hard:
-                self.server.log("Client closed for overcoming of output buffer limits.")
-                self.closing = True
-                transport.abort()
-                self.cleanup()
+        if transport is None:
+            return
+        hard, soft, soft_seconds = self.server.pubsub_limits
+        pending = transport.get_write_buffer_size()
+        over = bool(hard and pending > hard)
+        if soft and pending > soft:
+            now = time.monotonic()
+            if self.soft_limit_since is None:
+                self.soft_limit_since = now
+            elif now - self.soft_limit_since > soft_seconds:
+                over = True
+        else:
+            self.soft_limit_since = None
+        if over:
+            self.server.log("Client closed for overcoming of output buffer limits.")
+            self.closing = True
+            transport.abort()
+            self.cleanup()
 
 
 def _bad_element(arg: object) -> str:
@@ -580,7 +593,8 @@ class Server:
         # channel/pattern -> subscribers (dicts keep subscription order).
         self.channels: dict[bytes, dict[Client, None]] = {}
         self.patterns: dict[bytes, dict[Client, None]] = {}
-        self.pubsub_hard_limit = self.config.pubsub_limits()[0]
+        # (hard, soft, soft seconds) output limits of pub/sub clients; 0 disables one.
+        self.pubsub_limits = self.config.pubsub_limits()
         self.commands_processed = 0
         self.total_connections = 0
         self.rejected_connections = 0

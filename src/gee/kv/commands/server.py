@@ -410,7 +410,7 @@ def config_set(c: Client, args: list[bytes]) -> None:
             raise CommandError(
                 f"ERR CONFIG SET failed (possibly related to argument '{name}') - {exc}"
             ) from None
-    c.server.pubsub_hard_limit = config.pubsub_limits()[0]
+    c.server.pubsub_limits = config.pubsub_limits()
     c.out += OK
 
 
