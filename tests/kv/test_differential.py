@@ -27,7 +27,8 @@ Cmd = list[str]
 
 
 def cmd(name: str, *parts: st.SearchStrategy[str]) -> st.SearchStrategy[Cmd]:
-    return st.tuples(*parts).map(lambda t: [*name.split(), *t])
+    """A command whose parts may hold several words (``"ex 100"`` becomes two arguments)."""
+    return st.tuples(*parts).map(lambda t: [*name.split(), *(w for p in t for w in p.split(" "))])
 
 
 def var(
@@ -159,6 +160,46 @@ zsets = [
     cmd("zmscore", keys, members, members),
 ]
 
+more = [
+    cmd("set", keys, members, st.sampled_from(["nx", "xx", "get", "keepttl", "ex 100", "px 0"])),
+    cmd("getex", keys, st.sampled_from(["persist", "ex 100", "px 0", "exat 1", "foo"])),
+    cmd("expire", keys, st.sampled_from(["100", "200"]), st.sampled_from(["nx", "xx", "gt", "lt"])),
+    cmd("copy", keys, keys, st.sampled_from(["replace", "db 1", "db 1 replace"])),
+    cmd("move", keys, st.sampled_from(["0", "1"])),
+    cmd("bitop", st.sampled_from(["and", "or", "xor", "not"]), keys, keys),
+    cmd(
+        "bitfield",
+        keys,
+        st.sampled_from(["get", "set", "incrby"]),
+        st.sampled_from(["u4", "i8"]),
+        st.sampled_from(["0", "3", "#1"]),
+        ints,
+    ),
+    cmd("getbit", keys, st.sampled_from(["0", "7", "100"])),
+    cmd("lcs", keys, keys, st.sampled_from(["len", "idx", "idx withmatchlen"])),
+    cmd(
+        "lpos", keys, members, st.sampled_from(["rank -1", "count 0", "maxlen 2", "rank 2 count 2"])
+    ),
+    cmd("zrangestore", keys, keys, ints, ints),
+    cmd("zrange", keys, lexes, lexes, st.sampled_from(["bylex", "bylex rev", "bylex limit 1 1"])),
+    cmd("zintercard", st.just("2"), keys, keys, st.sampled_from(["limit 1", "limit 0"])),
+    cmd(
+        "zunion",
+        st.just("2"),
+        keys,
+        keys,
+        st.sampled_from(["weights 2 0.5", "aggregate max", "withscores"]),
+    ),
+    cmd("sintercard", st.just("2"), keys, keys, st.sampled_from(["limit 1", "limit 0"])),
+    cmd("zmpop", st.just("2"), keys, keys, st.sampled_from(["min", "max count 2"])),
+    cmd("lmpop", st.just("1"), keys, st.sampled_from(["left count 2", "right"])),
+    cmd("blpop", keys, keys, st.just("0.01")),
+    cmd("blmove", keys, keys, st.sampled_from(["left right", "right left"]), st.just("0.01")),
+    cmd("bzpopmax", keys, st.just("0.01")),
+    cmd("blmpop", st.just("0.01"), st.just("2"), keys, keys, st.sampled_from(["left", "right"])),
+]
+
+
 FAMILIES = {
     "strings": strings + generic,
     "lists": lists + generic,
@@ -166,6 +207,7 @@ FAMILIES = {
     "sets": sets + generic,
     "zsets": zsets + generic,
     "mixed": strings + lists + hashes + sets + zsets + generic,
+    "options": more + strings[:4] + lists[:3] + zsets[:3] + sets[:2] + generic,
 }
 
 

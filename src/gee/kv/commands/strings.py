@@ -173,18 +173,18 @@ def getdel(c: Client, args: list[bytes]) -> None:
 @command("getex")
 def getex(c: Client, args: list[bytes]) -> None:
     key = args[1]
-    when: int | None = None
+    expire: tuple[bytes, int, bool] | None = None
     persist = False
     i = 2
     while i < len(args):
         option = args[i].lower()
-        if option == b"persist" and when is None and not persist:
+        if option == b"persist" and expire is None and not persist:
             persist = True
-        elif option in (b"ex", b"px", b"exat", b"pxat") and when is None and not persist:
+        elif option in (b"ex", b"px", b"exat", b"pxat") and expire is None and not persist:
             if i + 1 >= len(args):
                 raise CommandError(SYNTAX)
             unit = 1000 if option in (b"ex", b"exat") else 1
-            when = _expire_arg(args[i + 1], unit, option.endswith(b"at"), "getex")
+            expire = (args[i + 1], unit, option.endswith(b"at"))
             i += 1
         else:
             raise CommandError(SYNTAX)
@@ -194,7 +194,9 @@ def getex(c: Client, args: list[bytes]) -> None:
         c.out += c.null
         return
     db = c.db
-    if when is not None:
+    if expire is not None:
+        # Redis checks the time only once it has found the key.
+        when = _expire_arg(expire[0], expire[1], expire[2], "getex")
         if when <= now_ms():
             db.delete(key)
         else:
@@ -748,8 +750,11 @@ def lcs(c: Client, args: list[bytes]) -> None:
         i += 1
     if want_len and want_idx:
         raise CommandError("ERR If you want both the length and indexes, please just use IDX.")
-    a = _get_string(c, args[1]) or b""
-    b = _get_string(c, args[2]) or b""
+    values = [c.db.get(args[1]), c.db.get(args[2])]
+    if any(v is not None and v.__class__ is not bytes for v in values):
+        raise CommandError("ERR The specified keys must contain string values")
+    a = values[0] or b""
+    b = values[1] or b""
     rows, cols = len(a), len(b)
     table = [[0] * (cols + 1) for _ in range(rows + 1)]
     for x in range(1, rows + 1):
