@@ -15,6 +15,7 @@ declare -A PROVES=(
     [etcd-client]=/usr/bin/etcdctl
     [golang-go]=/usr/bin/go
     [golang-github-golang-groupcache-dev]=/usr/share/gocode/src/github.com/golang/groupcache/groupcache.go
+    [chromium]=/usr/bin/chromium
 )
 
 missing=()
