@@ -238,3 +238,39 @@ async def test_cancelled_connect_leaves_no_socket_behind() -> None:
     finally:
         server.close()
         await server.wait_closed()
+
+
+async def test_calls_wait_while_the_server_is_not_reading() -> None:
+    stalled = asyncio.Event()
+    writers: list[asyncio.StreamWriter] = []
+
+    async def stuck(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        writers.append(writer)
+        writer.write(await reader.readexactly(8))  # accept the handshake, then read no more
+        await stalled.wait()
+        writer.close()
+
+    server = await asyncio.start_server(stuck, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    client = await gee.rpc.connect(f"tcp@127.0.0.1:{port}")
+    try:
+        calls = []
+        for _ in range(60):
+            calls.append(asyncio.ensure_future(client.call("X.Echo", b"x" * 1_000_000)))
+            await asyncio.sleep(0.005)
+        conn = client._conn
+        assert conn is not None
+        assert conn.transport is not None
+        buffered = conn.transport.get_write_buffer_size()
+        assert buffered < 20_000_000, f"{buffered} bytes buffered; want callers to wait"
+        assert conn.writable is not None, "the client did not notice the stalled server"
+    finally:
+        await client.close()
+        stalled.set()
+        results = await asyncio.gather(*calls, return_exceptions=True)
+        assert all(isinstance(r, RPCConnectionError) for r in results)
+        server.close()
+        await server.wait_closed()
+        for writer in writers:
+            if not writer.is_closing():
+                writer.close()

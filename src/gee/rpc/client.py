@@ -53,6 +53,8 @@ class _Connection(asyncio.Protocol):
         self.pending: dict[int, _Pending] = {}
         self.seq = 0
         self._out: list[bytes] = []  # requests waiting for this iteration's flush
+        # set while the transport's buffer is over its high-water mark; None when writable
+        self.writable: asyncio.Event | None = None
         self._head = bytearray()
         self._feed: Callable[[bytes], None] = self._http_head
         self._reader = wire.FrameReader(self._on_frame, self._on_oversize, client.max_frame)
@@ -88,7 +90,18 @@ class _Connection(asyncio.Protocol):
             assert self.transport is not None
             self.transport.close()
 
+    def pause_writing(self) -> None:
+        # the server is not keeping up: call() waits here instead of growing the buffer
+        if self.writable is None:
+            self.writable = asyncio.Event()
+
+    def resume_writing(self) -> None:
+        if self.writable is not None:
+            self.writable.set()
+            self.writable = None
+
     def connection_lost(self, exc: Exception | None) -> None:
+        self.resume_writing()
         reason = f": {exc}" if exc else ""
         error = RPCConnectionError(f"rpc: connection to {self.client.address} lost{reason}")
         if not self.ready.done():
@@ -358,7 +371,7 @@ class Client:
         """
         decode = self.codec.decoder(result)
         conn = self._conn
-        if conn is None:
+        if conn is None or conn.writable is not None:
             return await self._call_later(name, args, decode, timeout)
         seq = conn.send(name, args, decode, timeout)
         try:
@@ -370,6 +383,9 @@ class Client:
     async def _call_later(self, name: str, args: Any, decode: Decode, limit: float | None) -> Any:
         await self.connect()
         conn = self._conn
+        if conn is not None and conn.writable is not None:
+            await conn.writable.wait()
+            conn = self._conn
         if conn is None:
             raise RPCConnectionError(f"rpc: connection to {self.address} lost")
         seq = conn.send(name, args, decode, limit)
@@ -387,7 +403,11 @@ class Client:
             await asyncio.wait([fut for fut, _, _ in conn.pending.values()], timeout=grace)
         conn, self._conn = self._conn, None
         if conn is not None and conn.transport is not None:
-            conn.transport.close()
+            if conn.transport.get_write_buffer_size():
+                # requests the server never read: flushing them could wait for ever
+                conn.transport.abort()
+            else:
+                conn.transport.close()
             await conn.closed
 
     async def __aenter__(self) -> Client:

@@ -134,6 +134,9 @@ class Server:
             await asyncio.wait(running, timeout=grace)
         for conn in list(self._connections):
             conn.close()
+            transport = conn.transport
+            if transport is not None and transport.get_write_buffer_size():
+                transport.abort()  # a client that stopped reading would hold us open for ever
         for server in self._servers:
             await server.wait_closed()
         for path in self._unix_paths:
