@@ -35,9 +35,9 @@ def test_get_set_options(diff: Differ) -> None:
         set a 3
         ttl a
         set a 1 px 100000
-        pttl a |len
+        pttl a |type
         set a 1 exat 99999999999
-        ttl a |len
+        ttl a |type
         set a 1 pxat 1
         get a
         set
