@@ -1,5 +1,6 @@
 """The benchmark harness's pure parts: ratios, tables, the docs section rewrite, wrk's report,
-route spelling; plus ``python -m bench --list`` (the contract scripts/test.sh relies on)."""
+redis-benchmark's CSV, route spelling, the kv data sets; plus ``python -m bench --list`` (the
+contract scripts/test.sh relies on)."""
 
 from __future__ import annotations
 
@@ -29,6 +30,9 @@ from bench.common import (
     text_table,
     versus_rows,
 )
+from bench.kv.memory import Dataset
+from bench.kv.servers import resp_command, text
+from bench.kv.throughput import COMMANDS, benchmark_argv, benchmark_error, parse_csv
 from bench.web.http_bench import FULL, LATE_ROUTE_SCRIPT, parse_wrk, wrk_argv
 from bench.web.routes import LATE_PATTERN, concrete_path, github_routes, to_braces, to_litestar
 
@@ -297,8 +301,8 @@ def test_github_routes_put_the_late_route_at_201_of_203() -> None:
     assert concrete_path("/repos/:owner/:repo/git/*ref", "7") == "/repos/7/7/git/7"
 
 
-def test_bench_list_names_web() -> None:
-    assert "web" in systems()
+def test_bench_list_names_web_and_kv() -> None:
+    assert {"web", "kv"} <= set(systems())
     done = subprocess.run(
         [sys.executable, "-m", "bench", "--list"],
         cwd=ROOT,
@@ -308,6 +312,51 @@ def test_bench_list_names_web() -> None:
         timeout=60,
     )
     assert done.stdout.split() == systems(), f"got {done.stdout!r}"
+
+
+REDIS_BENCHMARK_CSV = """\
+"test","rps","avg_latency_ms","min_latency_ms","p50_latency_ms","p95_latency_ms","p99_latency_ms","max_latency_ms"
+"SET","43478.26","0.656","0.080","0.431","1.983","3.799","4.311"
+"GET","68965.52","0.443","0.120","0.431","0.631","1.855","1.999"
+"LPUSH","66666.67","0.487","0.192","0.439","0.735","2.447","2.591"
+"LPUSH (needed to benchmark LRANGE)","105263.16","0.289","0.112","0.279","0.423","0.839","0.943"
+"LRANGE_100 (first 100 elements)","28169.01","1.062","0.216","0.831","2.959","5.231","7.135"
+"""
+
+
+def test_parse_redis_benchmark_csv_keeps_the_named_tests_only() -> None:
+    rows = parse_csv("WARNING: Could not fetch server CONFIG\n" + REDIS_BENCHMARK_CSV)
+    assert list(rows) == ["set", "get", "lpush", "lrange_100"], rows
+    assert rows["lpush"].rps == 66666.67  # not the LPUSH that fills LRANGE's list
+    assert (rows["lrange_100"].p50_ms, rows["lrange_100"].p99_ms) == (0.831, 5.231)
+    assert parse_csv("") == {}
+    with pytest.raises(ValueError, match="header"):
+        parse_csv('"test","requests"\n"SET","1"\n')
+
+
+def test_redis_benchmark_command_and_its_error() -> None:
+    argv = benchmark_argv(7000, 100_000, 16)
+    assert argv[argv.index("-t") + 1] == ",".join(COMMANDS)
+    assert argv[argv.index("-P") + 1] == "16"
+    assert argv[-1] == "--csv"
+    said = 'WARNING: x\n"SET","1"\nError from server: ERR unknown command \'RPOP\'\n'
+    assert benchmark_error(said) == "Error from server: ERR unknown command 'RPOP'"
+    assert benchmark_error("a\nb\nc\nd\n") == "b c d"
+
+
+def test_kv_memory_data_sets_load_what_dbsize_will_count() -> None:
+    assert resp_command("GET", b"k") == b"*2\r\n$3\r\nGET\r\n$1\r\nk\r\n"
+    assert text("OK") == (b"+OK\r\n", b"$2\r\nOK\r\n")
+    strings = Dataset("string keys", 3)
+    assert strings.commands() == (
+        b"".join(resp_command("SET", f"key:{i}", f"val:{i}") for i in range(3)),
+        3,
+    )
+    hashes = Dataset("hash fields", 2_500)
+    stream, commands = hashes.commands()
+    assert (commands, hashes.keys, hashes.name) == (25, 3, "2,500 hash fields")
+    assert stream.count(b"$6\r\nhash:2\r\n") == 5  # the last 500 fields
+    assert Dataset("string keys", 1_000_000).name == "1M string keys"
 
 
 def test_bench_refuses_an_unknown_system() -> None:
