@@ -66,6 +66,11 @@ def _reply_members(c: Client, items: list[tuple[float, bytes]], with_scores: boo
 
 @command("zadd")
 def zadd(c: Client, args: list[bytes]) -> None:
+    if len(args) == 4:
+        score = parse_float_or_none(args[2])
+        if score is not None:
+            _zadd_one(c, args[1], score, args[3])
+            return
     nx = xx = gt = lt = ch = incr = False
     i = 2
     while i < len(args):
@@ -140,6 +145,28 @@ def zadd(c: Client, args: list[bytes]) -> None:
         c.out += c.null if result is None else double(c, result)
     else:
         c.out += integer(added + changed if ch else added)
+
+
+def _zadd_one(c: Client, key: bytes, score: float, member: bytes) -> None:
+    """``ZADD key score member`` without options: the common case, kept short."""
+    db = c.db
+    z = db.get(key)
+    if z is None:
+        z = ZSet()
+        db.data[key] = z
+    elif z.__class__ is not ZSet:
+        raise CommandError(WRONGTYPE)
+    old = z.dict.get(member)
+    if old == score:
+        c.out += ZERO
+        return
+    z.add(member, score)
+    if old is None:
+        _note_size(z, member)
+    db.modified(key)
+    if db.blocked:
+        db.ready(key)
+    c.out += ZERO if old is not None else b":1\r\n"
 
 
 @command("zincrby")
