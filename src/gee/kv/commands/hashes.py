@@ -54,7 +54,25 @@ def _hset(c: Client, args: list[bytes], name: str) -> int:
 
 @command("hset")
 def hset(c: Client, args: list[bytes]) -> None:
-    c.out += integer(_hset(c, args, "hset"))
+    if len(args) != 4:
+        c.out += integer(_hset(c, args, "hset"))
+        return
+    # One field: the common case, without the general path's layers.
+    db = c.db
+    key = args[1]
+    value = db.data.get(key)
+    if value is not None and db.expires and key in db.expires:
+        value = db.get(key)
+    if value is None:
+        value = {}
+        db.data[key] = value
+    elif value.__class__ is not dict:
+        raise CommandError(WRONGTYPE)
+    field = args[2]
+    added = field not in value
+    value[field] = args[3]
+    db.modified(key)
+    c.out += ONE if added else ZERO
 
 
 @command("hmset")
