@@ -119,3 +119,20 @@ def test_disconnected_blocked_client_leaves_nothing(kv_server: ThreadedServer) -
     finally:
         other.call("del", "gone")
         other.close()
+
+
+def test_client_unblock(diff: Differ) -> None:
+    for mode in ("timeout", "error"):
+        mine, theirs = diff.conn("blocked")
+        ids = []
+        for client in (mine, theirs):
+            ids.append(client.call("client", "id")[1:-2].decode())
+            client.send("blpop", "q", "0")
+        time.sleep(0.05)
+        main_mine, main_theirs = diff.conn("main")
+        got = main_mine.call("client", "unblock", ids[0], mode)
+        want = main_theirs.call("client", "unblock", ids[1], mode)
+        assert got == want, f"got {got!r}; want {want!r}"
+        diff.read(conn="blocked")
+    diff.call("client", "unblock", "999999")
+    diff.call("client", "unblock", "1", "foo")

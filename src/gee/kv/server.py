@@ -713,6 +713,9 @@ class Server:
                     except CommandError as exc:
                         client.out += _error(exc)
                         served = True
+                    except Exception as exc:  # a bug: answer the blocked client, go on
+                        client._internal_error(COMMANDS[state.args[0].lower()], exc)
+                        served = True
                     finally:
                         client.db = saved
                     if not served:

@@ -14,7 +14,7 @@ from gee.kv.commands import COMMANDS, command, container
 from gee.kv.commands._meta import DOCS, INFO
 from gee.kv.commands.common import NOT_INTEGER, SYNTAX, map_header, parse_float, parse_int
 from gee.kv.errors import CommandError, ConfigError
-from gee.kv.resp import OK, PONG, bulk, integer, resp3_to_resp2
+from gee.kv.resp import OK, ONE, PONG, ZERO, bulk, integer, resp3_to_resp2
 
 if TYPE_CHECKING:
     from gee.kv.server import Client
@@ -575,6 +575,29 @@ def loop_close(c: Client) -> None:
     import asyncio
 
     asyncio.get_running_loop().call_soon(c.close)
+
+
+@command("client|unblock")
+def client_unblock(c: Client, args: list[bytes]) -> None:
+    target_id = parse_int(args[2])
+    mode = args[3].lower() if len(args) > 3 else b"timeout"
+    if len(args) > 4 or mode not in (b"timeout", b"error"):
+        raise CommandError("ERR CLIENT UNBLOCK reason should be TIMEOUT or ERROR")
+    target = c.server.clients.get(target_id)
+    if target is None or target.blocked is None:
+        c.out += ZERO
+        return
+    state = target.blocked
+    target.unblock()
+    if mode == b"error":
+        target.out += b"-UNBLOCKED client unblocked via CLIENT UNBLOCK\r\n"
+    else:
+        target.out += state.timeout_reply
+    import asyncio
+
+    asyncio.get_running_loop().call_soon(target.resume)
+    target.flush()
+    c.out += ONE
 
 
 @command("client|no-evict")

@@ -82,6 +82,8 @@ def exec_(c: Client, args: list[bytes]) -> None:
                 cmd.func(c, cmd_args)
             except CommandError as exc:
                 c.out += _error(exc)
+            except Exception as exc:  # a bug: keep EXEC's reply well-formed
+                c._internal_error(cmd, exc)
             if propagate is not None and keyspace.dirty != dirty:
                 propagate(index, cmd_args)
     finally:
