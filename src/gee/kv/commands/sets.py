@@ -112,8 +112,12 @@ def spop(c: Client, args: list[bytes]) -> None:
         c.out += c.null if count is None else set_header(c, 0)
         return
     if count is None:
-        member = random.choice(tuple(value))
-        value.discard(member)
+        if len(value) > 64:
+            # Picking uniformly would copy the set (O(n)); an arbitrary member is O(1).
+            member = value.pop()
+        else:
+            member = random.choice(tuple(value))
+            value.discard(member)
         c.out += bulk(member)
     else:
         if count == 0:
