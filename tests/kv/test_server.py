@@ -154,6 +154,13 @@ def test_debug_and_function(diff: Differ) -> None:
         debug sleep 0.01
         debug foo
         debug object nope
+        debug populate 5
+        debug populate 3 p 10
+        debug populate 2 p 3
+        mget key:0 key:4 p:0 p:2
+        dbsize
+        debug populate x
+        debug populate -1
         function flush
         function flush async
         function flush foo

@@ -714,6 +714,8 @@ def debug(c: Client, args: list[bytes]) -> None:
         enc = encoding_of(value).decode()
         text = f"Value at:0x0 refcount:1 encoding:{enc} serializedlength:0 lru:0 lru_seconds_idle:0"
         c.out += b"+%s\r\n" % text.encode()
+    elif sub == b"populate" and 3 <= len(args) <= 5:
+        _populate(c, args)
     elif (
         sub == b"jmap"
         or sub == b"quicklist-packed-threshold"
@@ -726,6 +728,28 @@ def debug(c: Client, args: list[bytes]) -> None:
             b"ERR unknown subcommand or wrong number of arguments for '%s'. Try DEBUG HELP."
             % args[1]
         )
+
+
+def _populate(c: Client, args: list[bytes]) -> None:
+    """DEBUG POPULATE count [prefix] [size]: fill the database as Redis does (key:N value:N)."""
+    count = parse_int(args[2], "ERR value is out of range, must be positive")
+    if count < 0:
+        raise CommandError("ERR value is out of range, must be positive")
+    prefix = args[3] if len(args) > 3 else b"key"
+    size = parse_int(args[4]) if len(args) > 4 else 0
+    if size < 0:
+        raise CommandError("ERR Invalid size")
+    data = c.db.data
+    for i in range(count):
+        key = b"%s:%d" % (prefix, i)
+        if key in data:
+            continue
+        value = b"value:%d" % i
+        if size:
+            value = value[:size].ljust(size, b"\0")
+        data[key] = value
+    c.keyspace.dirty += count
+    c.out += OK
 
 
 container("function")
