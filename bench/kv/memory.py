@@ -7,6 +7,7 @@ the server must then hold exactly the keys sent (DBSIZE), and its RSS is read fr
 from __future__ import annotations
 
 import shutil
+import signal
 import subprocess
 import tempfile
 from dataclasses import dataclass
@@ -87,6 +88,9 @@ def load(port: int, dataset: Dataset) -> None:
             check=False,
         )
     said = " ".join((done.stdout + done.stderr).split())
+    if done.returncode < 0:
+        name = signal.Signals(-done.returncode).name
+        said = f"{said} (redis-cli killed by {name}: the server closed the connection)"
     if done.returncode != 0 or f"errors: 0, replies: {commands}" not in said:
         raise ServerError(f"redis-cli --pipe (status {done.returncode}): {said[-300:]}")
     ask(port, resp_command("DBSIZE"), b":%d\r\n" % dataset.keys)

@@ -55,8 +55,12 @@ class Subject:
 REDIS = Subject("redis-server", program="redis-server")
 GEE = Subject("gee.kv", modules=("gee.kv",))
 FAKEREDIS = Subject("fakeredis", modules=("fakeredis",))
+# pyvalkey, which issue 4 also measured, can be served for a look by hand but is not in the
+# table: it has no RPOP (redis-benchmark stops at that test, before the sets, hashes, sorted sets
+# and LRANGE) and answers pipelined commands one per second, so -P 16 cannot run. A peer that can
+# never finish the run would fail every smoke run (python -m bench exits 1 when a subject fails).
 PYVALKEY = Subject("pyvalkey", modules=("pyvalkey",))
-SUBJECTS = (REDIS, GEE, FAKEREDIS, PYVALKEY)
+SUBJECTS = (REDIS, GEE, FAKEREDIS)
 PYTHON_PEERS = (FAKEREDIS, PYVALKEY)
 
 
@@ -108,7 +112,7 @@ def versions() -> str:
             version = next((w[2:] for w in out if w.startswith("v=")), None)
             version = version or next((w for w in out if w[:1].isdigit()), "?")
             found.append(f"{program} {version}")
-    for package in ("fakeredis", "pyvalkey", "hiredis", "uvloop"):
+    for package in ("fakeredis", "hiredis", "uvloop"):
         try:
             found.append(f"{package} {importlib.metadata.version(package)}")
         except importlib.metadata.PackageNotFoundError:
