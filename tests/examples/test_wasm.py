@@ -292,23 +292,23 @@ def test_demo5_cache_names_the_owner_as_you_type(browser: Browser) -> None:
     page = browser.page
     peers = ["http://node-a:8001", "http://node-b:8001", "http://node-c:8001"]
     ring = HashRing.of(peers)
+    page.fill("#cache-key", "")
     page.fill("#cache-peers", ", ".join(peers))
-    page.dispatch_event("#cache-peers", "change")
+    page.dispatch_event("#cache-peers", "change")  # a new ring, an empty LRU
     shares = text(browser, "#cache-shares")
     assert shares == " · ".join(f"{p} {s:.1%}" for p, s in ring.shares().items())
-    page.fill("#cache-key", "")
     for key in ["T", "To", "Tom", "Tom"]:
         page.fill("#cache-key", key)
         assert text(browser, "#cache-owner").startswith(f"{key!r} → {ring.owner(key)} (")
     assert text(browser, "#cache-owner").endswith("(LRU hit)")
     lru = text(browser, "#cache-lru")
-    assert "3 keys (oldest first): T, To, Tom" in lru, lru
+    assert "oldest first: T, To, Tom · hits 1, misses 3," in lru, lru
     # Enough keys to pass the LRU's 160 bytes: the oldest go first.
     for i in range(10):
         page.fill("#cache-key", f"key-{i}")
     lru = text(browser, "#cache-lru")
     assert "evicted 0" not in lru, lru
-    assert lru.split("(oldest first): ")[1].split(" · ")[0].endswith("key-9")
+    assert lru.split("oldest first: ")[1].split(" · ")[0].endswith("key-9")
 
 
 @pytest.mark.chromium
@@ -368,7 +368,8 @@ def test_finished_page_every_request_local_and_screenshot(browser: Browser, tmp_
     page.click("#btn4")
     page.fill("#cache-peers", "http://node-a:8001, http://node-b:8001, http://node-c:8001")
     page.dispatch_event("#cache-peers", "change")
-    page.fill("#cache-key", "Tom")
+    for key in ["Tom", "Jack", "Sam", "Tom"]:
+        page.fill("#cache-key", key)
     page.select_option("#orm-system", "GeeCache")
     page.fill("#orm-search", "cach")
     page.wait_for_function("document.getElementById('ans4').textContent === '20365011074'")

@@ -33,7 +33,8 @@ class Lookup:
     def set_peers(self, text: str) -> None:
         peers = [peer.strip() for peer in text.split(",") if peer.strip()]
         self.ring = HashRing.of(peers)
-        self.lru.clear()  # owners may have moved: forget the old answers
+        self.lru.clear()  # owners may have moved: forget the old answers, start counting anew
+        self.hits = self.misses = self.evicted = 0
 
     def owner(self, key: str) -> tuple[str | None, bool]:
         """The owner of ``key`` and whether the LRU already knew it."""
@@ -74,9 +75,8 @@ def on_key(event: Any) -> None:
     element("cache-owner").textContent = f"{key!r} → {owner or 'no peers'} ({where})"
     lru = lookup.lru
     element("cache-lru").textContent = (
-        f"LRU {lru.nbytes}/{lru.max_bytes} bytes, {len(lru)} keys (oldest first):"
-        f" {', '.join(lru.keys())} · hits {lookup.hits}, misses {lookup.misses},"
-        f" evicted {lookup.evicted}"
+        f"LRU {lru.nbytes}/{lru.max_bytes} bytes, oldest first: {', '.join(lru.keys())}"
+        f" · hits {lookup.hits}, misses {lookup.misses}, evicted {lookup.evicted}"
     )
 
 
