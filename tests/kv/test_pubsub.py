@@ -79,3 +79,26 @@ def test_slow_subscriber_is_dropped(kv_server: ThreadedServer, limits: str) -> N
         publisher.call("config", "set", "client-output-buffer-limit", "pubsub 33554432 8388608 60")
         publisher.close()
         slow.close()
+
+
+def test_sharded_pubsub(diff: Differ) -> None:
+    diff.call("ssubscribe", "s1", "s2", conn="sub")
+    diff.read(conn="sub")
+    diff.call("subscribe", "plain", conn="sub")
+    diff.call("spublish", "s1", "hi")
+    diff.read(conn="sub")
+    diff.call("publish", "s1", "not for shard subscribers")
+    diff.script(
+        """
+        pubsub shardchannels |sort
+        pubsub shardchannels s1
+        pubsub shardnumsub s1 nope
+        pubsub channels
+        """
+    )
+    diff.call("get", "x", conn="sub")
+    diff.call("sunsubscribe", "s1", conn="sub")
+    diff.call("sunsubscribe", conn="sub")
+    diff.call("sunsubscribe", conn="sub")
+    diff.call("unsubscribe", conn="sub")
+    diff.call("get", "x", conn="sub")

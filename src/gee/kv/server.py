@@ -115,6 +115,8 @@ class Client(asyncio.Protocol):
         self.dirty_cas = False
         self.channels: dict[bytes, None] = {}
         self.patterns: dict[bytes, None] = {}
+        # Shard channels (SSUBSCRIBE): a namespace of their own, as in Redis 7.0.
+        self.shard_channels: dict[bytes, None] = {}
         self.blocked: BlockState | None = None
         self.closing = False
         self.close_after_reply = False
@@ -186,8 +188,15 @@ class Client(asyncio.Protocol):
                 subs.pop(self, None)
                 if not subs:
                     del pubsub.patterns[pattern]
+        for channel in self.shard_channels:
+            subs = pubsub.shard_channels.get(channel)
+            if subs is not None:
+                subs.pop(self, None)
+                if not subs:
+                    del pubsub.shard_channels[channel]
         self.channels = {}
         self.patterns = {}
+        self.shard_channels = {}
 
     def close(self) -> None:
         """Close the connection after flushing what is already buffered."""
@@ -401,7 +410,7 @@ class Client(asyncio.Protocol):
             self.multi.append((cmd, args))
             self.out += QUEUED
             return True
-        if self.protocol == 2 and (self.channels or self.patterns) and name not in _SUBSCRIBED_OK:
+        if self.protocol == 2 and self.subscribed() and name not in _SUBSCRIBED_OK:
             full = cmd.name
             if cmd.subcommands and len(args) > 1:
                 sub = cmd.subcommands.get(args[1].lower())
@@ -418,8 +427,12 @@ class Client(asyncio.Protocol):
         self.special = (
             not self.authenticated
             or self.multi is not None
-            or (self.protocol == 2 and bool(self.channels or self.patterns))
+            or (self.protocol == 2 and self.subscribed())
         )
+
+    def subscribed(self) -> bool:
+        """Whether the client has any channel, pattern or shard channel subscription."""
+        return bool(self.channels or self.patterns or self.shard_channels)
 
     def set_protocol(self, version: int) -> None:
         """Switch between RESP2 and RESP3 replies."""
@@ -593,6 +606,7 @@ class Server:
         # channel/pattern -> subscribers (dicts keep subscription order).
         self.channels: dict[bytes, dict[Client, None]] = {}
         self.patterns: dict[bytes, dict[Client, None]] = {}
+        self.shard_channels: dict[bytes, dict[Client, None]] = {}
         # (hard, soft, soft seconds) output limits of pub/sub clients; 0 disables one.
         self.pubsub_limits = self.config.pubsub_limits()
         self.commands_processed = 0
@@ -664,8 +678,7 @@ class Server:
                 if (
                     client.last_interaction < limit
                     and client.blocked is None
-                    and not client.channels
-                    and not client.patterns
+                    and not client.subscribed()
                 ):
                     client.close()
         delay = 0.001 if ran_out else 1 / self.config.hz

@@ -25,10 +25,10 @@ def _count(c: Client) -> int:
     return len(c.channels) + len(c.patterns)
 
 
-def _ack(c: Client, kind: bytes, name: bytes | None) -> None:
+def _ack(c: Client, kind: bytes, name: bytes | None, count: int | None = None) -> None:
     c.out += _push_header(c, 3) + bulk(kind)
     c.out += c.null if name is None else bulk(name)
-    c.out += integer(_count(c))
+    c.out += integer(_count(c) if count is None else count)
 
 
 @command("subscribe")
@@ -85,6 +85,41 @@ def punsubscribe(c: Client, args: list[bytes]) -> None:
     c.update_special()
 
 
+@command("ssubscribe")
+def ssubscribe(c: Client, args: list[bytes]) -> None:
+    server = c.server
+    for channel in args[1:]:
+        if channel not in c.shard_channels:
+            c.shard_channels[channel] = None
+            server.shard_channels.setdefault(channel, {})[c] = None
+        _ack(c, b"ssubscribe", channel, len(c.shard_channels))
+    c.update_special()
+
+
+@command("sunsubscribe")
+def sunsubscribe(c: Client, args: list[bytes]) -> None:
+    names = args[1:] or list(c.shard_channels)
+    if not names:
+        _ack(c, b"sunsubscribe", None, 0)
+    for channel in names:
+        if c.shard_channels.pop(channel, 0) is None:
+            _leave(c, c.server.shard_channels, channel)
+        _ack(c, b"sunsubscribe", channel, len(c.shard_channels))
+    c.update_special()
+
+
+@command("spublish")
+def spublish(c: Client, args: list[bytes]) -> None:
+    subs = c.server.shard_channels.get(args[1])
+    receivers = 0
+    if subs:
+        body = bulk(args[1]) + bulk(args[2])
+        for sub in list(subs):
+            sub.deliver(_push_header(sub, 3) + b"$8\r\nsmessage\r\n" + body, c)
+            receivers += 1
+    c.out += integer(receivers)
+
+
 def unsubscribe_all(c: Client, notify: bool) -> None:
     """Drop every subscription of ``c`` (RESET, disconnect), optionally acknowledging each."""
     for channel in list(c.channels):
@@ -97,6 +132,9 @@ def unsubscribe_all(c: Client, notify: bool) -> None:
         _leave(c, c.server.patterns, pattern)
         if notify:
             _ack(c, b"punsubscribe", pattern)
+    for channel in list(c.shard_channels):
+        del c.shard_channels[channel]
+        _leave(c, c.server.shard_channels, channel)
     c.update_special()
 
 
@@ -160,11 +198,15 @@ def pubsub_numpat(c: Client, args: list[bytes]) -> None:
 
 @command("pubsub|shardchannels")
 def pubsub_shardchannels(c: Client, args: list[bytes]) -> None:
-    c.out += b"*0\r\n"
+    if len(args) > 3:
+        raise_args("pubsub|shardchannels")
+    pattern = args[2] if len(args) == 3 else None
+    names = [ch for ch in c.server.shard_channels if pattern is None or glob_match(pattern, ch)]
+    c.out += b"*%d\r\n" % len(names) + b"".join(bulk(n) for n in names)
 
 
 @command("pubsub|shardnumsub")
 def pubsub_shardnumsub(c: Client, args: list[bytes]) -> None:
     c.out += b"*%d\r\n" % (2 * (len(args) - 2))
     for channel in args[2:]:
-        c.out += bulk(channel) + integer(0)
+        c.out += bulk(channel) + integer(len(c.server.shard_channels.get(channel, ())))

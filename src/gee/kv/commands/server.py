@@ -27,7 +27,7 @@ RUN_ID = secrets.token_hex(20)
 def ping(c: Client, args: list[bytes]) -> None:
     if len(args) > 2:
         raise CommandError("ERR wrong number of arguments for 'ping' command")
-    if c.protocol == 2 and (c.channels or c.patterns):
+    if c.protocol == 2 and c.subscribed():
         payload = args[1] if len(args) > 1 else b""
         c.out += b"*2\r\n$4\r\npong\r\n" + bulk(payload)
     elif len(args) > 1:
@@ -450,7 +450,7 @@ def client_info_line(c: Client, now: float) -> bytes:
         flags += "x"
     if c.blocked is not None:
         flags += "b"
-    if c.channels or c.patterns:
+    if c.subscribed():
         flags += "P"
     if c.no_evict:
         flags += "e"
@@ -502,8 +502,7 @@ def client_list(c: Client, args: list[bytes]) -> None:
             clients = [
                 cl
                 for cl in clients
-                if (kind == b"pubsub") == bool(cl.channels or cl.patterns)
-                and kind in (b"normal", b"pubsub")
+                if (kind == b"pubsub") == cl.subscribed() and kind in (b"normal", b"pubsub")
             ]
         else:
             raise CommandError(SYNTAX)
@@ -545,8 +544,7 @@ def client_kill(c: Client, args: list[bytes]) -> None:
             clients = [
                 cl
                 for cl in clients
-                if (kind == b"pubsub") == bool(cl.channels or cl.patterns)
-                and kind in (b"normal", b"pubsub")
+                if (kind == b"pubsub") == cl.subscribed() and kind in (b"normal", b"pubsub")
             ]
         elif field == b"skipme":
             if value.lower() not in (b"yes", b"no"):
