@@ -138,3 +138,17 @@ def test_redis_cli_commands_and_pipe(kv_server: ThreadedServer) -> None:
     assert cli("dbsize").strip() == "1001"
     # Interactive mode reads commands from stdin when it is not a terminal.
     assert cli(stdin=b"ping\nincr c\n").split() == ["PONG", "1"]
+
+
+@pytest.mark.skipif(shutil.which("redis-benchmark") is None, reason="redis-benchmark missing")
+def test_redis_benchmark_runs_unchanged(kv_server: ThreadedServer) -> None:
+    argv = ["redis-benchmark", "-p", str(kv_server.port), "-n", "2000", "-c", "10", "-P", "4"]
+    argv += ["-q", "--csv", "-t", "ping,set,get,incr,lpush,rpop,sadd,hset,zadd,lrange_100,mset"]
+    done = subprocess.run(
+        argv,
+        capture_output=True,
+        timeout=60,
+    )
+    rows = [line for line in done.stdout.decode().splitlines() if line.startswith('"')]
+    assert len(rows) >= 12, f"got {done.stdout!r} {done.stderr!r}"
+    assert b"ERR" not in done.stdout + done.stderr

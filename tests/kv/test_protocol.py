@@ -195,3 +195,9 @@ def test_config_and_server_replies(diff: Differ) -> None:
         dbsize
         """
     )
+
+
+def test_huge_multibulk_count_is_refused_before_allocation(kv_server: ThreadedServer) -> None:
+    # Redis accepts counts up to INT_MAX; gee.kv refuses more than 1M, as the issue asks.
+    got = _raw_exchange(kv_server.port, b"*2000000\r\n")
+    assert got == b"-ERR Protocol error: invalid multibulk length\r\n"
