@@ -13,7 +13,6 @@ from gee.kv.commands import command, container
 from gee.kv.commands.common import (
     INT64_MAX,
     SYNTAX,
-    glob_match,
     matcher,
     parse_int,
     parse_int_or_none,
@@ -552,6 +551,3 @@ def sys_key_size(key: bytes) -> int:
     import sys
 
     return sys.getsizeof(key)
-
-
-__all__ = ["duplicate", "encoding_of", "glob_match", "parse_scan_options", "scan_cursor"]

@@ -17,7 +17,7 @@ from gee.kv.commands import command, container
 from gee.kv.commands.common import WRONGTYPE, parse_int
 from gee.kv.errors import CommandError
 from gee.kv.keyspace import now_ms
-from gee.kv.resp import OK, ONE, ZERO, bulk, integer
+from gee.kv.resp import OK, ONE, ZERO, bulk
 
 if TYPE_CHECKING:
     from gee.kv.server import Client
@@ -148,6 +148,3 @@ def script_exists(c: Client, args: list[bytes]) -> None:
 def script_flush(c: Client, args: list[bytes]) -> None:
     _SCRIPTS.clear()
     c.out += OK
-
-
-__all__ = ["integer"]

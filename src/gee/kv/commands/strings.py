@@ -7,7 +7,6 @@ fractions rounded to a 64-bit mantissa, so its replies match Redis digit for dig
 
 from __future__ import annotations
 
-import math
 from fractions import Fraction
 from typing import TYPE_CHECKING
 
@@ -18,13 +17,12 @@ from gee.kv.commands.common import (
     NOT_INTEGER,
     SYNTAX,
     WRONGTYPE,
-    get_typed,
     parse_int,
     parse_int_or_none,
 )
 from gee.kv.errors import CommandError
 from gee.kv.keyspace import now_ms
-from gee.kv.resp import EMPTY_BULK, OK, ONE, ZERO, bulk, integer
+from gee.kv.resp import OK, ONE, ZERO, bulk, integer
 
 if TYPE_CHECKING:
     from gee.kv.server import Client
@@ -428,8 +426,6 @@ def incr_float(old: bytes | None, raw_delta: bytes) -> bytes:
 @command("incrbyfloat")
 def incrbyfloat(c: Client, args: list[bytes]) -> None:
     old = _get_string(c, args[1])
-    if old is not None and math.isnan(0.0):  # pragma: no cover
-        pass
     value = incr_float(old, args[2])
     c.db.data[args[1]] = value
     c.db.modified(args[1])
@@ -813,6 +809,3 @@ def lcs(c: Client, args: list[bytes]) -> None:
         if with_len:
             c.out += integer(size)
     c.out += b"$3\r\nlen\r\n" + integer(length)
-
-
-__all__ = ["EMPTY_BULK", "get_typed", "incr_float", "string_range"]

@@ -902,6 +902,3 @@ def zintercard(c: Client, args: list[bytes]) -> None:
             raise CommandError(SYNTAX)
     n = len(_algebra(c, keys, [1.0] * len(keys), "sum", "inter"))
     c.out += integer(min(n, limit) if limit else n)
-
-
-__all__ = ["scan_step"]
