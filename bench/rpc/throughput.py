@@ -247,7 +247,7 @@ def _method_notes(load: Load) -> list[str]:
         f"Each subject: a server process and one client process keeping {INFLIGHT} calls in"
         " flight on loopback, echoing a four-field struct (int, str, float, two strings; about"
         f" 40 bytes in MessagePack) and checking every reply; {load.warmup:g} s unmeasured, then"
-        f" {load.seconds:g} s measured; {load.rounds} round(s) round all subjects, fresh"
+        f" {load.seconds:g} s measured; {load.rounds} round(s) through all subjects, fresh"
         " servers each time, keeping each subject's median round. p50/p99: per-call latency"
         " as the caller sees it.",
         "How each keeps 64 in flight: gee.rpc (`gee rpc serve`, uvloop; the client on uvloop)"
