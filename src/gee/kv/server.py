@@ -98,8 +98,6 @@ class Client(asyncio.Protocol):
         self.null = NULL_BULK
         self.null_array = NULL_ARRAY
         self.name = b""
-        self.lib_name = b""
-        self.lib_ver = b""
         self.addr = "?:0"
         self.laddr = "?:0"
         self.created = time.time()
@@ -119,7 +117,6 @@ class Client(asyncio.Protocol):
         self.shard_channels: dict[bytes, None] = {}
         self.blocked: BlockState | None = None
         self.closing = False
-        self.close_after_reply = False
         self.no_evict = False
         # Inline bytes waiting for their newline, or None in multibulk mode.
         self.inline_buf: bytes | None = None

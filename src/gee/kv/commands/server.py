@@ -559,20 +559,15 @@ def client_kill(c: Client, args: list[bytes]) -> None:
 
 
 def _kill(c: Client, victims: list[Client]) -> None:
-    for victim in victims:
-        if victim is c:
-            c.close_after_reply = True
-            c.server.clients.pop(c.id, None)
-            loop_close(c)
-        else:
-            victim.close()
-
-
-def loop_close(c: Client) -> None:
-    """Close ``c`` once its current reply is out (CLIENT KILL of oneself)."""
     import asyncio
 
-    asyncio.get_running_loop().call_soon(c.close)
+    for victim in victims:
+        if victim is c:
+            # Killing oneself: the reply goes out first, then the connection closes.
+            c.server.clients.pop(c.id, None)
+            asyncio.get_running_loop().call_soon(c.close)
+        else:
+            victim.close()
 
 
 @command("client|unblock")
