@@ -62,13 +62,11 @@ app.get("/gee", index)
 app.get("/gee/*path", index)
 
 
-@app.get("/api/config")
 async def config(c: Context) -> dict[str, object]:
     """What the page's loader needs: the wheel's URL and the files of the package ``page``."""
     return {"wheel": built["wheel"], "page": PAGE_MODULES}
 
 
-@app.get("/api/fib/:n")
 async def fib_of(c: Context) -> dict[str, object]:
     """fib(n) computed by the server, for demo 4's ``fetch`` from Python.
 
@@ -82,3 +80,7 @@ async def fib_of(c: Context) -> dict[str, object]:
     if not 0 <= n <= 1000:
         raise HTTPError(400, "n must be between 0 and 1000")
     return {"n": n, "fib": str(fib(n))}
+
+
+app.get("/api/config", config)
+app.get("/api/fib/:n", fib_of)

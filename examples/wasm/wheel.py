@@ -68,8 +68,3 @@ def build_wheel(root: Path, out: Path) -> Path:
         if old.is_dir() and old != target and not old.name.startswith("."):
             shutil.rmtree(old, ignore_errors=True)
     return sorted(target.glob("*.whl"))[0]
-
-
-if __name__ == "__main__":
-    here = Path(__file__).resolve()
-    print(build_wheel(here.parents[2], here.parents[2] / "build" / "wasm"))

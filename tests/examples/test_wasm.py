@@ -413,3 +413,19 @@ def test_api_fib_and_config(wasm_server: str) -> None:
         r"/wheels/[0-9a-f]{12}/gee_toolkit-[^/]+-py3-none-any\.whl", config["wheel"]
     )
     assert get(wasm_server + "/pyodide/pyodide.mjs")[0] == 200
+
+
+def test_wheel_digest_follows_the_source_only(tmp_path: Path) -> None:
+    """A new digest (and so a new wheel URL) for every edit of src/gee, none for caches."""
+    from examples.wasm.wheel import source_digest
+
+    (tmp_path / "src" / "gee" / "__pycache__").mkdir(parents=True)
+    (tmp_path / "pyproject.toml").write_text("[project]\n")
+    module = tmp_path / "src" / "gee" / "a.py"
+    module.write_text("x = 1\n")
+    first = source_digest(tmp_path)
+    assert re.fullmatch(r"[0-9a-f]{12}", first)
+    (tmp_path / "src" / "gee" / "__pycache__" / "a.cpython-311.pyc").write_bytes(b"\0")
+    assert source_digest(tmp_path) == first
+    module.write_text("x = 2\n")
+    assert source_digest(tmp_path) != first
