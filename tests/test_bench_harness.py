@@ -1,6 +1,6 @@
 """The benchmark harness's pure parts: ratios, tables, the docs section rewrite, wrk's report,
-redis-benchmark's CSV, route spelling, the kv data sets; plus ``python -m bench --list`` (the
-contract scripts/test.sh relies on)."""
+redis-benchmark's CSV, route spelling, the kv data sets, the rpc targets; plus
+``python -m bench --list`` (the contract scripts/test.sh relies on)."""
 
 from __future__ import annotations
 
@@ -33,6 +33,8 @@ from bench.common import (
 from bench.kv.memory import Dataset
 from bench.kv.servers import resp_command, text
 from bench.kv.throughput import COMMANDS, benchmark_argv, benchmark_error, parse_csv
+from bench.rpc import throughput as rpc
+from bench.rpc.load import percentile
 from bench.web.http_bench import FULL, LATE_ROUTE_SCRIPT, parse_wrk, wrk_argv
 from bench.web.routes import LATE_PATTERN, concrete_path, github_routes, to_braces, to_litestar
 
@@ -301,8 +303,8 @@ def test_github_routes_put_the_late_route_at_201_of_203() -> None:
     assert concrete_path("/repos/:owner/:repo/git/*ref", "7") == "/repos/7/7/git/7"
 
 
-def test_bench_list_names_web_and_kv() -> None:
-    assert {"web", "kv"} <= set(systems())
+def test_bench_list_names_web_kv_and_rpc() -> None:
+    assert {"web", "kv", "rpc"} <= set(systems())
     done = subprocess.run(
         [sys.executable, "-m", "bench", "--list"],
         cwd=ROOT,
@@ -357,6 +359,38 @@ def test_kv_memory_data_sets_load_what_dbsize_will_count() -> None:
     assert (commands, hashes.keys, hashes.name) == (25, 3, "2,500 hash fields")
     assert stream.count(b"$6\r\nhash:2\r\n") == 5  # the last 500 fields
     assert Dataset("string keys", 1_000_000).name == "1M string keys"
+
+
+def test_rpc_percentile_is_nearest_rank() -> None:
+    ordered = [float(i) for i in range(1, 101)]
+    assert (percentile(ordered, 50), percentile(ordered, 99)) == (50.0, 99.0)
+    assert percentile([3.0], 99) == 3.0
+    assert percentile([], 50) == 0.0
+
+
+def test_rpc_keeps_the_median_round() -> None:
+    rounds = [{"calls": c, "seconds": 1.0, "p50_ms": c / 10, "p99_ms": 1.0} for c in (9, 3, 5)]
+    assert rpc._median_round(rounds)["calls"] == 5
+    assert rpc._median_round(rounds[:2])["calls"] == 3  # the lower middle of two
+
+
+def _rpc_table(gee: float, p99: float, **others: float) -> Table:
+    table = Table("t", "calls/s", True, [Result(rpc.GEE, rpc.CASE, gee, {"p99 ms": p99})])
+    table.results += [Result(name, rpc.CASE, value) for name, value in others.items()]
+    return table
+
+
+def test_rpc_target_notes_say_which_targets_were_met() -> None:
+    met = _rpc_table(70_000, 1.5, **{rpc.RAW: 100_000, rpc.GRPC: 4_000, rpc.RPYC: 25_000})
+    assert rpc.target_notes(met)[1] == (
+        "This run, gee.rpc msgpack: 70% of raw (met); 17.5× grpc.aio (met); 2.8× rpyc (met);"
+        " p99 1.50 ms (met)."
+    )
+    missed = _rpc_table(50_000, 7.0, **{rpc.RAW: 100_000, rpc.GRPC: 4_000})
+    assert rpc.target_notes(missed)[1] == (
+        "This run, gee.rpc msgpack: 50% of raw (missed); 12.5× grpc.aio (missed);"
+        " rpyc: not measured; p99 7.00 ms (missed)."
+    )
 
 
 def test_bench_refuses_an_unknown_system() -> None:
