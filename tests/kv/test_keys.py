@@ -251,3 +251,43 @@ def test_memory_usage(diff: Differ) -> None:
         memory usage s samples x
         """
     )
+
+
+def _scan_all(kv: RawClient, name: str, key: str) -> tuple[list[bytes], int]:
+    """Run ``name key cursor COUNT 50`` to the end; return every element and the call count."""
+    from tests.kv.conftest import _split_elements
+
+    cursor = "0"
+    found: list[bytes] = []
+    calls = 0
+    while True:
+        reply = kv.call(name, key, cursor, "count", "50")
+        calls += 1
+        _, (raw_cursor, raw_items) = _split_elements(reply)
+        cursor = raw_cursor.split(b"\r\n")[1].decode()
+        found += [item.split(b"\r\n")[1] for item in _split_elements(raw_items)[1]]
+        if cursor == "0":
+            return found, calls
+
+
+@pytest.mark.parametrize(
+    ("fill", "scan"),
+    [
+        (["hset", "big"], ["hscan", "big"]),
+        (["sadd", "big"], ["sscan", "big"]),
+        (["zadd", "big"], ["zscan", "big"]),
+    ],
+)
+def test_collection_scans_cover_big_values(kv: RawClient, fill: list[str], scan: list[str]) -> None:
+    for i in range(0, 1000, 100):
+        if fill[0] == "hset":
+            args = [x for j in range(i, i + 100) for x in (f"m{j}", "v")]
+        elif fill[0] == "zadd":
+            args = [x for j in range(i, i + 100) for x in (str(j), f"m{j}")]
+        else:
+            args = [f"m{j}" for j in range(i, i + 100)]
+        kv.call(*fill, *args)
+    found, calls = _scan_all(kv, scan[0], scan[1])
+    members = {f"m{j}".encode() for j in range(1000)}
+    assert members <= set(found), f"got {len(members - set(found))} members missing"
+    assert calls > 1, "a big value should take several SCAN calls"
