@@ -723,7 +723,7 @@ def zscan(c: Client, args: list[bytes]) -> None:
     if not z.big and len(z) <= MAX_LISTPACK_ENTRIES:
         cursor, members = 0, [m for _, m in z.list]
     else:
-        cursor, members = scan_step(cursor, list(z.dict), count)
+        cursor, members = scan_step(cursor, z.dict, count)
     match = matcher(pattern)
     found = [(m, z.dict[m]) for m in members if m in z.dict and (match is None or match(m))]
     c.out += b"*2\r\n" + bulk(b"%d" % cursor) + b"*%d\r\n" % (2 * len(found))
