@@ -190,7 +190,10 @@ def test_demo1_hello_world_prints_and_alerts(browser: Browser) -> None:
         r"Hello, World! from Python 3\.\d+\.\d+ on emscripten", text(browser, "#hello1")
     )
     browser.page.click("#alert1")
-    browser.page.wait_for_function("true")  # let the dialog event arrive
+    for _ in range(100):  # the dialog event comes back from the browser on its own time
+        if browser.dialogs:
+            break
+        browser.page.wait_for_timeout(50)
     assert browser.dialogs[-1:] == ["Hello World!"], f"got dialogs {browser.dialogs}"
 
 
