@@ -97,9 +97,12 @@ def _random_key(data: dict[bytes, Any]) -> bytes:
 # Cursors of scans in progress: cursor -> (snapshot of the keys, position). A snapshot taken at
 # SCAN 0 guarantees that every key present throughout the iteration is returned even when the
 # table is resized, which Python's dict cannot promise for a positional cursor. The table is
-# bounded; a cursor that has been forgotten ends its iteration.
+# bounded in cursors and in snapshot entries held (8 bytes each); a cursor that has been
+# forgotten ends its iteration (an empty last batch with cursor 0).
 _CURSORS: OrderedDict[int, tuple[list[Any], int]] = OrderedDict()
 _MAX_CURSORS = 1024
+_MAX_HELD = 16_000_000
+_held = 0  # entries in all snapshots of _CURSORS
 
 
 def scan_cursor(raw: bytes) -> int:
@@ -111,6 +114,7 @@ def scan_cursor(raw: bytes) -> int:
 
 def scan_step(cursor: int, source: Iterable[Any], count: int) -> tuple[int, list[Any]]:
     """Advance the scan ``cursor`` over ``source`` by about ``count`` items."""
+    global _held
     if cursor == 0:
         snapshot = list(source)
         pos = 0
@@ -119,14 +123,17 @@ def scan_step(cursor: int, source: Iterable[Any], count: int) -> tuple[int, list
         if entry is None:
             return 0, []
         snapshot, pos = entry
+        _held -= len(snapshot)
     batch = snapshot[pos : pos + count]
     pos += count
     if pos >= len(snapshot):
         return 0, batch
     new_cursor = random.getrandbits(63) | 1
     _CURSORS[new_cursor] = (snapshot, pos)
-    while len(_CURSORS) > _MAX_CURSORS:
-        _CURSORS.popitem(last=False)
+    _held += len(snapshot)
+    while len(_CURSORS) > _MAX_CURSORS or (_held > _MAX_HELD and len(_CURSORS) > 1):
+        _, (old, _) = _CURSORS.popitem(last=False)
+        _held -= len(old)
     return new_cursor, batch
 
 
