@@ -38,6 +38,14 @@ def test_multi_exec_discard(diff: Differ) -> None:
         exec
         multi
         exec
+        multi
+        config foo
+        config get
+        exec
+        multi
+        config get maxclients
+        object encoding nope
+        exec
         """
     )
 

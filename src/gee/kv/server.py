@@ -367,6 +367,19 @@ class Client(asyncio.Protocol):
         if (arity > 0 and n != arity) or n < -arity:
             self.reject(b"ERR wrong number of arguments for '%s' command" % cmd.name.encode())
             return
+        if cmd.subcommands and n > 1:
+            # Checked here too (not only when the container runs) so that inside MULTI a bad
+            # subcommand dooms EXEC, as in Redis, where subcommands are table entries.
+            sub = cmd.subcommands.get(args[1].lower())
+            if sub is None:
+                self.reject(
+                    b"ERR unknown subcommand '%s'. Try %s HELP."
+                    % (args[1][:128], cmd.name.upper().encode())
+                )
+                return
+            if (sub.arity > 0 and n != sub.arity) or n < -sub.arity:
+                self.reject(b"ERR wrong number of arguments for '%s' command" % sub.name.encode())
+                return
         if self.special and self._special(name, cmd, args):
             return
         self.last_command = name
