@@ -8,6 +8,7 @@ also copies the finished page's screenshot to docs/wasm.png.
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import re
@@ -420,7 +421,13 @@ def test_api_fib_and_config(wasm_server: str) -> None:
 
 def test_wheel_digest_follows_the_source_only(tmp_path: Path) -> None:
     """A new digest (and so a new wheel URL) for every edit of src/gee, none for caches."""
-    from examples.wasm.wheel import source_digest
+    # Loaded by path: importing the package examples.wasm needs Pyodide installed.
+    spec = importlib.util.spec_from_file_location("wasm_wheel", ROOT / "examples/wasm/wheel.py")
+    assert spec is not None
+    assert spec.loader is not None
+    wheel = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(wheel)
+    source_digest = wheel.source_digest
 
     (tmp_path / "src" / "gee" / "__pycache__").mkdir(parents=True)
     (tmp_path / "pyproject.toml").write_text("[project]\n")
