@@ -6,6 +6,8 @@ Returning ``"text"``, ``b"bytes"``, a ``dict``/``list`` (JSON) or ``None`` cover
 
 from __future__ import annotations
 
+import json
+import math
 from collections.abc import Mapping
 from typing import Any
 
@@ -24,9 +26,52 @@ def _default(obj: Any) -> Any:
     return msgspec.to_builtins(obj)
 
 
+# What orjson says of an int outside [-2**63, 2**64): JSON has no such limit, and json can write it.
+_WIDE_INT = "Integer exceeds 64-bit range"
+
+
 def dump_json(obj: Any) -> bytes:
-    """Serialize ``obj`` to JSON bytes: orjson for speed, msgspec for Structs and the rest."""
-    return orjson.dumps(obj, default=_default)
+    """Serialize ``obj`` to JSON bytes: orjson for speed, msgspec for Structs and the rest.
+
+    Ints beyond 64 bits (``fib(100)``), which orjson refuses, are written by the standard
+    library's json instead; only then, so every other value costs one orjson call.
+    """
+    try:
+        return orjson.dumps(obj, default=_default)
+    except orjson.JSONEncodeError as exc:
+        if str(exc) != _WIDE_INT:
+            raise
+    return _dump_wide(obj)
+
+
+def _dump_wide(obj: Any) -> bytes:
+    """``dump_json`` by the standard library's json, shaped like orjson's output: compact,
+    UTF-8 rather than \\u escapes, NaN and infinities as null."""
+    return json.dumps(
+        _finite(obj), separators=(",", ":"), ensure_ascii=False, default=_default_wide
+    ).encode()
+
+
+def _default_wide(obj: Any) -> Any:
+    """A value json does not know (a datetime, a Struct, ...) as orjson would write it; one
+    that itself holds a wide int as msgspec turns it into builtins."""
+    try:
+        return orjson.loads(orjson.dumps(obj, default=_default))
+    except orjson.JSONEncodeError as exc:
+        if str(exc) != _WIDE_INT:
+            raise
+    return _finite(msgspec.to_builtins(obj))
+
+
+def _finite(obj: Any) -> Any:
+    """``obj`` with NaN and the infinities replaced by None, as orjson writes them."""
+    if isinstance(obj, float):
+        return obj if math.isfinite(obj) else None
+    if isinstance(obj, dict):
+        return {k: _finite(v) for k, v in obj.items()}
+    if isinstance(obj, list | tuple):
+        return [_finite(v) for v in obj]
+    return obj
 
 
 class Response:
