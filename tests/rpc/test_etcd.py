@@ -78,3 +78,15 @@ async def test_one_url_configures_both_sides(etcd_server: RunningServer) -> None
     async with XClient(gee.rpc.discover(where)) as xc:
         assert await xc.call("Arith.Multiply", Args(4, 5)) == 20
     await server.shutdown()
+
+
+async def test_many_first_calls_start_one_watch(etcd_server: RunningServer) -> None:
+    url = etcd_server.extra["url"]
+    prefix = f"/geerpc-test/{uuid.uuid4().hex}/"
+    before = asyncio.all_tasks()
+    discovery = EtcdDiscovery(url, prefix=prefix)
+    lists = await asyncio.gather(*(discovery.servers() for _ in range(50)))
+    assert lists == [[]] * 50
+    await discovery.close()
+    leftover = [t for t in asyncio.all_tasks() - before if not t.done()]
+    assert leftover == [], f"got {len(leftover)} tasks left after close(); want none"

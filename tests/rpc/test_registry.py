@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncIterator, Callable
+import threading
+from collections.abc import AsyncIterator, Callable, Iterator
 
 import pytest
 
@@ -100,3 +101,36 @@ async def test_plain_polling_discovery(registry: tuple[Registry, str]) -> None:
     reg.heartbeat("tcp@127.0.0.1:6")
     await eventually(lambda: discovery._servers == ["tcp@127.0.0.1:5", "tcp@127.0.0.1:6"])
     await discovery.close()
+
+
+@pytest.fixture
+def registry_in_a_thread() -> Iterator[str]:
+    """A registry listing one server, on its own loop, so the test loop's tasks are the client's."""
+    loop = asyncio.new_event_loop()
+    thread = threading.Thread(target=loop.run_forever, daemon=True)
+    thread.start()
+
+    async def start() -> tuple[Registry, int]:
+        reg = Registry()
+        port = await reg.start()
+        reg.heartbeat("tcp@127.0.0.1:5")
+        return reg, port
+
+    reg, port = asyncio.run_coroutine_threadsafe(start(), loop).result(5)
+    try:
+        yield f"http://127.0.0.1:{port}/_geerpc_/registry"
+    finally:
+        asyncio.run_coroutine_threadsafe(reg.shutdown(), loop).result(5)
+        loop.call_soon_threadsafe(loop.stop)
+        thread.join(5)
+        loop.close()
+
+
+async def test_many_first_calls_start_one_watch(registry_in_a_thread: str) -> None:
+    before = asyncio.all_tasks()
+    discovery = RegistryDiscovery(registry_in_a_thread, wait=5)
+    lists = await asyncio.gather(*(discovery.servers() for _ in range(50)))
+    assert lists == [["tcp@127.0.0.1:5"]] * 50
+    await discovery.close()
+    leftover = [t for t in asyncio.all_tasks() - before if not t.done()]
+    assert leftover == [], f"got {len(leftover)} tasks left after close(); want none"

@@ -6,11 +6,17 @@ discoveries poll or watch in the background), so asking is cheap enough to do on
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from typing import Protocol, runtime_checkable
+import asyncio
+import contextlib
+from collections.abc import Awaitable, Callable, Iterable
+from typing import Generic, Protocol, TypeVar, runtime_checkable
 from urllib.parse import urlsplit
 
-__all__ = ["Discovery", "StaticDiscovery", "discover"]
+from gee.rpc.errors import RPCError
+
+__all__ = ["Discovery", "StaticDiscovery", "Watcher", "discover"]
+
+T = TypeVar("T")
 
 
 @runtime_checkable
@@ -37,6 +43,57 @@ class StaticDiscovery:
 
     async def close(self) -> None:
         """Nothing to stop; here so every discovery can be closed the same way."""
+
+
+class Watcher(Generic[T]):
+    """The one background task behind a discovery: a first ``load``, then ``watch`` forever.
+
+    ``load()`` fetches the list and returns what ``watch`` needs to go on from there (etcd's
+    revision; None for the registry). ``ready()`` starts the task on its first call and waits
+    for the first load; a failed first load raises in every waiter, and the next call starts
+    over. ``close()`` cancels whatever is running.
+    """
+
+    def __init__(
+        self, load: Callable[[], Awaitable[T]], watch: Callable[[T], Awaitable[None]]
+    ) -> None:
+        self._load = load
+        self._watch = watch
+        self._task: asyncio.Task[None] | None = None  # the load, then the watch
+        self._loaded: asyncio.Future[None] | None = None  # done once the first load ends
+
+    async def ready(self) -> None:
+        """Start the task if none runs yet; return once the first list is in."""
+        # Many calls may make the first request at once (an XClient's first burst). Nothing is
+        # awaited between the check and the create, so exactly one of them starts the task;
+        # the rest wait on the same future. Each waits through a shield: a caller cancelled
+        # while waiting must not cancel the load the others wait for.
+        if self._task is None:
+            loop = asyncio.get_running_loop()
+            self._loaded = loop.create_future()
+            self._task = loop.create_task(self._run(self._loaded))
+        assert self._loaded is not None
+        await asyncio.shield(self._loaded)
+
+    async def _run(self, loaded: asyncio.Future[None]) -> None:
+        try:
+            state = await self._load()
+        except asyncio.CancelledError:
+            loaded.set_exception(RPCError("rpc: discovery closed before its first list"))
+            raise
+        except Exception as exc:
+            self._task = None  # the first load failed: the next call starts over
+            loaded.set_exception(exc)
+            return
+        loaded.set_result(None)
+        await self._watch(state)
+
+    async def close(self) -> None:
+        """Stop the task; waiters of a first load still running get an RPCError."""
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
 
 
 def discover(where: str) -> Discovery:

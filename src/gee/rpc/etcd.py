@@ -19,6 +19,7 @@ import logging
 from typing import TYPE_CHECKING, Any, Final
 
 from gee.rpc import httpclient
+from gee.rpc.discovery import Watcher
 from gee.rpc.errors import RPCError
 
 if TYPE_CHECKING:
@@ -132,12 +133,10 @@ class EtcdDiscovery:
         self.retry = retry
         self._members: dict[str, str] = {}  # key -> address; event loop only
         self._servers: list[str] = []
-        self._task: asyncio.Task[None] | None = None
+        self._watcher = Watcher(self._load, self._watch)
 
     async def servers(self) -> list[str]:
-        if self._task is None:
-            revision = await self._load()
-            self._task = asyncio.get_running_loop().create_task(self._watch(revision))
+        await self._watcher.ready()
         return self._servers
 
     async def _load(self) -> int:
@@ -193,7 +192,4 @@ class EtcdDiscovery:
         return revision
 
     async def close(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+        await self._watcher.close()

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Final
 from urllib.parse import parse_qs, urlsplit
 
 from gee.rpc import httpclient
+from gee.rpc.discovery import Watcher
 from gee.rpc.errors import RPCError
 
 if TYPE_CHECKING:
@@ -256,13 +257,14 @@ class RegistryDiscovery:
         self.retry = retry
         self._servers: list[str] = []
         self._version = -1
-        self._task: asyncio.Task[None] | None = None
+        self._watcher = Watcher(self._fetch_first, self._watch)
 
     async def servers(self) -> list[str]:
-        if self._task is None:
-            await self._fetch(None)
-            self._task = asyncio.get_running_loop().create_task(self._watch())
+        await self._watcher.ready()
         return self._servers
+
+    async def _fetch_first(self) -> None:
+        await self._fetch(None)
 
     async def _fetch(self, version: int | None) -> None:
         url = self.url
@@ -278,7 +280,7 @@ class RegistryDiscovery:
             self._version = answer["version"]
             self._servers = list(answer["servers"])
 
-    async def _watch(self) -> None:
+    async def _watch(self, _: None) -> None:
         while True:
             try:
                 if self.wait > 0:
@@ -291,7 +293,4 @@ class RegistryDiscovery:
                 await asyncio.sleep(self.retry)
 
     async def close(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+        await self._watcher.close()
