@@ -201,3 +201,25 @@ def test_huge_multibulk_count_is_refused_before_allocation(kv_server: ThreadedSe
     # Redis accepts counts up to INT_MAX; gee.kv refuses more than 1M, as the issue asks.
     got = _raw_exchange(kv_server.port, b"*2000000\r\n")
     assert got == b"-ERR Protocol error: invalid multibulk length\r\n"
+
+
+@pytest.mark.parametrize("chunk", [1, 7, 1000, 65536])
+def test_frames_split_anywhere_across_reads(kv_server: ThreadedServer, chunk: int) -> None:
+    from gee.kv.resp import encode_command
+
+    commands = []
+    for i in range(30):
+        size = (i * 7919) % 150_000 if chunk > 1 else i * 3
+        commands.append([b"SET", b"k%d" % i, b"v" * size])
+        commands.append([b"STRLEN", b"k%d" % i])
+    payload = b"".join(encode_command(c) for c in commands)
+    client = RawClient(kv_server.port)
+    try:
+        for start in range(0, len(payload), chunk):
+            client.send_raw(payload[start : start + chunk])
+        for i in range(30):
+            assert client.read() == b"+OK\r\n"
+            assert client.read() == b":%d\r\n" % len(commands[2 * i][2])
+        assert client.call("del", *[f"k{i}" for i in range(30)]) == b":30\r\n"
+    finally:
+        client.close()

@@ -120,7 +120,13 @@ class Client(asyncio.Protocol):
         self.no_evict = False
         # Inline bytes waiting for their newline, or None in multibulk mode.
         self.inline_buf: bytes | None = None
-        self.partial_head = b""
+        # Whether the reader stands between frames (so a chunk not starting with "*" is an
+        # inline command), the start of the unfinished frame (None: unknown), and the last
+        # chunk fed (the reader's buffer ends with it). See ``_after_chunk``.
+        self.boundary = True
+        self.partial_head: bytes | None = b""
+        self.partial_len: int | None = 0  # bytes of the unfinished frame so far
+        self.last_chunk = b""
         # When this pub/sub client's unsent output first exceeded the soft limit, or None.
         self.soft_limit_since: float | None = None
         # True while any of: AUTH needed, MULTI, RESP2 subscriptions. Keeps the hot path short.
@@ -212,17 +218,23 @@ class Client(asyncio.Protocol):
             # is still noticed. The requests run when the client is unblocked.
             if self.inline_buf is not None:
                 self.inline_buf += data
+            elif data[0] != 42 and self.boundary:
+                self.inline_buf = data
             else:
                 self.reader.feed(data)
+                self.last_chunk = data
+                self.boundary = False
+                self.partial_head = self.partial_len = None
             return
         self.last_interaction = time.time()
         try:
-            if self.inline_buf is not None or (data[0] != 42 and not self.reader.has_data()):
+            if self.inline_buf is not None or (data[0] != 42 and self.boundary):
                 data = self._inline(data)
                 if not data:
                     self.flush()
                     return
             self.reader.feed(data)
+            self.last_chunk = data
             self.process(data)
         except ProtocolError as exc:
             self.protocol_error(str(exc))
@@ -232,7 +244,7 @@ class Client(asyncio.Protocol):
         """Execute every complete request buffered in the reader (until blocked or closing).
 
         ``data`` is the chunk just fed, when there is one: it lets the tail of the chunk be
-        checked (see ``_check_tail``) and an inline command after a multibulk one be found.
+        checked (see ``_after_chunk``) and an inline command after a multibulk one be found.
         """
         reader = self.reader
         execute = self.execute
@@ -246,6 +258,7 @@ class Client(asyncio.Protocol):
                 if req is False:
                     break
                 if req.__class__ is not list or not req:
+                    last = _EMPTY_FRAME if req is not None else _NULL_FRAME
                     continue
                 for arg in req:
                     if arg.__class__ is not bytes:
@@ -273,6 +286,7 @@ class Client(asyncio.Protocol):
                         self.server.serve_ready()
                 if self.blocked is not None or self.closing:
                     self.last_command = req[0].lower()
+                    self._after_chunk(self.last_chunk if data is None else data, req)
                     return
         except hiredis.ProtocolError as exc:
             rest = _after(data, last) if data is not None else None
@@ -286,34 +300,53 @@ class Client(asyncio.Protocol):
                 self.process(rest)
             return
         if last is not None:
-            self.last_command = last[0].lower()
-        if data is not None:
-            self._check_tail(data, last)
+            if last:
+                self.last_command = last[0].lower()
+            self._after_chunk(self.last_chunk if data is None else data, last)
+        elif data is not None:
+            self._after_chunk(data, None)
 
-    def _check_tail(self, data: bytes, last: list[bytes] | None) -> None:
-        """Refuse absurd lengths in a frame still being received.
+    def _after_chunk(self, data: bytes, last: list[bytes] | None) -> None:
+        """Work out where the reader stands after ``data``; refuse absurd pending headers.
 
-        hiredis waits silently for the rest of a frame, so ``*1\\r\\n$999999999999\\r\\n``
-        would make the connection buffer forever; Redis refuses such headers at once. The
-        unfinished frame is what follows the last complete request of this read (or the
-        whole read, continuing the previous partial frame); only its header lines are read.
+        hiredis hides whether it is between frames, yet both inline detection and the header
+        check need to know. The reader's buffer ends with ``data``; it stands between frames
+        when nothing is left unparsed and ``data`` ends with the encoding of the last request
+        (``last``; None when no request completed, so all of ``data`` belongs to an
+        unfinished frame). Otherwise the unfinished frame follows that encoding, and its
+        header lines are checked: hiredis would wait silently for the rest of a frame such as
+        ``*1\\r\\n$999999999999\\r\\n``, which Redis refuses at once.
         """
         if last is not None:
-            encoded = encode_command(last)
-            if data.endswith(encoded):
+            encoded = b"*-1\r\n" if last is _NULL_FRAME else encode_command(last)
+            k = min(len(data), len(encoded))
+            if not self.reader.has_data() and data[-k:] == encoded[-k:]:
+                self.boundary = True
                 self.partial_head = b""
+                self.partial_len = 0
                 return
+            self.boundary = False
             pos = data.rfind(encoded)
-            if pos < 0:
-                self.partial_head = b""
+            if pos >= 0:
+                end = pos + len(encoded)
+            elif self.partial_len is not None and 0 < len(encoded) - self.partial_len <= len(data):
+                # The request began in an earlier read: it ends where its remainder does.
+                end = len(encoded) - self.partial_len
+            else:
+                self.partial_head = self.partial_len = None
                 return
-            head = data[pos + len(encoded) :]
-        elif len(self.partial_head) < 65536:
-            head = self.partial_head + data
+            self.partial_head = data[end:][:65536]
+            self.partial_len = len(data) - end
         else:
-            return
-        self.partial_head = head[:65536]
-        if head:
+            self.boundary = False
+            head = self.partial_head
+            if head is None or self.partial_len is None:
+                return
+            self.partial_len += len(data)
+            if len(head) >= 65536:
+                return
+            self.partial_head = (head + data)[:65536]
+        if self.partial_head:
             check_partial_frame(self.partial_head)
 
     def _inline(self, data: bytes) -> bytes:
@@ -526,6 +559,7 @@ class Client(asyncio.Protocol):
                 rest = self._inline(b"")
                 if rest:
                     self.reader.feed(rest)
+                    self.last_chunk = rest
             if self.blocked is None:
                 self.process()
         except ProtocolError as exc:
@@ -566,6 +600,11 @@ def _bad_element(arg: object) -> str:
     if kind is None:
         return "invalid bulk length"
     return f"expected '$', got '{kind}'"
+
+
+# Stand-ins for the frames ``*0`` and ``*-1`` when they are the last thing read.
+_EMPTY_FRAME: list[bytes] = []
+_NULL_FRAME: list[bytes] = []
 
 
 def _after(data: bytes, last: list[bytes] | None) -> bytes | None:
