@@ -284,3 +284,46 @@ async def test_follow_accepts_a_sync_source() -> None:
     with pytest.raises(asyncio.CancelledError):
         await task
     assert pool.peers == ["http://a:1", "http://c:3"], f"got {pool.peers}"
+
+
+async def test_a_kept_alive_connection_closed_by_the_peer_is_retried_once() -> None:
+    """The peer answers one request per connection and hangs up on the next, unanswered:
+    what a keep-alive timeout firing as a request arrives looks like."""
+    body = GetResponse(value=b"v").SerializeToString()
+    connections = 0
+    handlers: list[asyncio.Task[None]] = []
+
+    async def answer_once(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        nonlocal connections
+        connections += 1
+        task = asyncio.current_task()
+        assert task is not None
+        handlers.append(task)  # type: ignore[arg-type]
+        await reader.readuntil(b"\r\n\r\n")
+        head = (
+            "HTTP/1.1 200 OK\r\nContent-Type: application/x-protobuf\r\n"
+            f"Content-Length: {len(body)}\r\n\r\n"
+        )
+        writer.write(head.encode() + body)
+        await writer.drain()
+        try:
+            await reader.readuntil(b"\r\n\r\n")  # the next request: not answered
+        except asyncio.IncompleteReadError:
+            pass
+        writer.close()
+        await writer.wait_closed()
+
+    server = await asyncio.start_server(answer_once, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    pool = HTTPPool("http://127.0.0.1:1")
+    pool.set_peers("http://127.0.0.1:1", f"http://127.0.0.1:{port}")
+    peer = pool.remote_peers()[0]
+    try:
+        assert await peer.get("g", "k") == b"v"
+        assert await peer.get("g", "k") == b"v"
+    finally:
+        await pool.aclose()  # the last handler sees EOF and closes its side
+        await asyncio.wait_for(asyncio.gather(*handlers), 5)
+        server.close()
+        await server.wait_closed()
+    assert connections == 2, f"got {connections} connections; want 2 (one reuse failed, retried)"

@@ -42,8 +42,10 @@ import (
 	"context"
 	"encoding/json"
 	"flag"
+	"fmt"
 	"log"
 	"net/http"
+	"os"
 	"strings"
 	"sync"
 
@@ -78,6 +80,9 @@ func main() {
 			return
 		}
 		w.Write(v)
+	})
+	api.HandleFunc("/pid", func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprint(w, os.Getpid())
 	})
 	api.HandleFunc("/loads", func(w http.ResponseWriter, r *http.Request) {
 		mu.Lock()
@@ -128,8 +133,21 @@ def go_node(binary: Path, tmp: Path, port: int, peers: list[str]) -> Iterator[st
     url = f"http://127.0.0.1:{port}"
     argv = [str(binary), "-addr", f"127.0.0.1:{port}", "-self", url, "-peers", ",".join(peers)]
     proc = start_process(argv, tmp, tmp / "go-node.log")
+
+    def ours() -> bool:
+        # Listening is not enough: another program may hold the port (then ours exits).
+        if proc.poll() is not None:
+            raise RuntimeError(f"the Go node exited: {(tmp / 'go-node.log').read_text()}")
+        if not port_open(port):
+            return False
+        try:
+            with httpx.Client(timeout=2) as client:
+                return client.get(f"{url}/pid").text == str(proc.pid)
+        except httpx.HTTPError:
+            return False
+
     try:
-        wait_for(lambda: proc.poll() is None and port_open(port), what="Go groupcache node")
+        wait_for(ours, what="Go groupcache node")
         yield url
     finally:
         stop_process(proc)

@@ -186,8 +186,15 @@ def run(args: argparse.Namespace) -> int:
         peers,
         f"; api on port {args.api_port}" if api is not None else "",
     )
+    # Keep idle peer connections 75 s rather than uvicorn's 5: Go's http.Transport reuses them
+    # for up to 90 s, and each reuse of one the server already closed costs a retry.
     config = uvicorn.Config(
-        app, log_level=args.log_level, access_log=False, lifespan="off", ws="none"
+        app,
+        log_level=args.log_level,
+        access_log=False,
+        lifespan="off",
+        ws="none",
+        timeout_keep_alive=75,
     )
     try:
         uvicorn.Server(config).run(sockets=sockets)

@@ -59,6 +59,7 @@ logger = logging.getLogger("gee.cache")
 
 DEFAULT_BASE_PATH = "/_groupcache/"
 PROTOBUF = "application/x-protobuf"
+KEEPALIVE_EXPIRY = 2.0  # seconds an idle peer connection is kept
 # A request carrying our own token came from this very pool: the peer list spells self_url
 # differently from self_url. Go would stall on its own singleflight; we refuse at once.
 LOOP_HEADER = "x-gee-cache-origin"
@@ -249,9 +250,12 @@ class HTTPPool:
         if client is None:
             import httpx
 
+            # An idle connection is dropped after 2 s: before uvicorn's 5 s keep-alive timeout
+            # closes it under a request (Go's server keeps idle connections longer).
             limits = httpx.Limits(
                 max_connections=self.max_connections,
                 max_keepalive_connections=self.max_connections,
+                keepalive_expiry=KEEPALIVE_EXPIRY,
             )
             client = self._client = httpx.AsyncClient(
                 timeout=httpx.Timeout(self.timeout), limits=limits, trust_env=False
@@ -266,12 +270,22 @@ class HTTPPool:
         # The target goes verbatim: httpx would otherwise resolve "." and ".." segments,
         # which are keys here.
         target = peer.base_target + tail.encode("ascii")
-        try:
-            response = await self._http().request(
-                method, url, headers={LOOP_HEADER: self._token}, extensions={"target": target}
-            )
-        except httpx.HTTPError as exc:
-            raise PeerError(f"{method} {url}: {type(exc).__name__}: {exc}") from exc
+        headers = {LOOP_HEADER: self._token}
+        for attempt in (1, 2):
+            try:
+                response = await self._http().request(
+                    method, url, headers=headers, extensions={"target": target}
+                )
+                break
+            except (httpx.RemoteProtocolError, httpx.ReadError, httpx.WriteError) as exc:
+                # A kept-alive connection the peer closed just as we reused it fails before
+                # any answer. GET and DELETE are idempotent: try once more, on a fresh
+                # connection, as Go's http.Transport does; otherwise the key would be counted
+                # a peer error and loaded twice in the cluster.
+                if attempt == 2:
+                    raise PeerError(f"{method} {url}: {type(exc).__name__}: {exc}") from exc
+            except httpx.HTTPError as exc:
+                raise PeerError(f"{method} {url}: {type(exc).__name__}: {exc}") from exc
         if response.status_code not in (200, 204):
             text = response.text.strip()[:200]
             raise PeerError(f"{method} {url}: server returned: {response.status_code} {text}")
