@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterable
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, TypeVar, overload
 
 from gee.web import chain
 from gee.web.errors import RouteError
@@ -20,7 +20,8 @@ if TYPE_CHECKING:
 
 __all__ = ["METHODS", "Endpoint", "RouterGroup"]
 
-H = TypeVar("H", bound=Callable[..., Any])
+# A handler's own type, which both forms of registration hand back unchanged.
+H = TypeVar("H", bound=Handler)
 W = TypeVar("W", bound=WebSocketHandler)
 
 METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS")
@@ -97,6 +98,23 @@ class RouterGroup:
             group = group.parent
         return [m for g in reversed(groups) for m in g.middleware]
 
+    # Each registration method has two forms: ``app.get("/a", h)`` returns ``h``, and
+    # ``@app.get("/a")`` returns a decorator that returns the function it decorates. The
+    # overloads say so, so that a decorated handler keeps its own type under mypy --strict.
+
+    @overload
+    def route(
+        self,
+        methods: str | Iterable[str],
+        pattern: str,
+        handler: None = None,
+        *,
+        name: str | None = None,
+    ) -> Callable[[H], H]: ...
+    @overload
+    def route(
+        self, methods: str | Iterable[str], pattern: str, handler: H, *, name: str | None = None
+    ) -> H: ...
     def route(
         self,
         methods: str | Iterable[str],
@@ -104,7 +122,7 @@ class RouterGroup:
         handler: Handler | None = None,
         *,
         name: str | None = None,
-    ) -> Any:
+    ) -> Handler | Callable[[H], H]:
         """Register ``handler`` for ``methods`` at ``pattern``; without a handler, a decorator."""
         if handler is None:
 
@@ -120,45 +138,109 @@ class RouterGroup:
             self.app._add(method.upper(), full, handler, self, name if i == 0 else None)
         return handler
 
-    def get(self, pattern: str, handler: Handler | None = None, *, name: str | None = None) -> Any:
+    @overload
+    def get(
+        self, pattern: str, handler: None = None, *, name: str | None = None
+    ) -> Callable[[H], H]: ...
+    @overload
+    def get(self, pattern: str, handler: H, *, name: str | None = None) -> H: ...
+    def get(
+        self, pattern: str, handler: Handler | None = None, *, name: str | None = None
+    ) -> Handler | Callable[[H], H]:
         """Register a GET route (HEAD requests are served by it too); or decorate one."""
         return self.route("GET", pattern, handler, name=name)
 
-    def post(self, pattern: str, handler: Handler | None = None, *, name: str | None = None) -> Any:
+    @overload
+    def post(
+        self, pattern: str, handler: None = None, *, name: str | None = None
+    ) -> Callable[[H], H]: ...
+    @overload
+    def post(self, pattern: str, handler: H, *, name: str | None = None) -> H: ...
+    def post(
+        self, pattern: str, handler: Handler | None = None, *, name: str | None = None
+    ) -> Handler | Callable[[H], H]:
         """Register a POST route; or decorate one."""
         return self.route("POST", pattern, handler, name=name)
 
-    def put(self, pattern: str, handler: Handler | None = None, *, name: str | None = None) -> Any:
+    @overload
+    def put(
+        self, pattern: str, handler: None = None, *, name: str | None = None
+    ) -> Callable[[H], H]: ...
+    @overload
+    def put(self, pattern: str, handler: H, *, name: str | None = None) -> H: ...
+    def put(
+        self, pattern: str, handler: Handler | None = None, *, name: str | None = None
+    ) -> Handler | Callable[[H], H]:
         """Register a PUT route; or decorate one."""
         return self.route("PUT", pattern, handler, name=name)
 
+    @overload
+    def patch(
+        self, pattern: str, handler: None = None, *, name: str | None = None
+    ) -> Callable[[H], H]: ...
+    @overload
+    def patch(self, pattern: str, handler: H, *, name: str | None = None) -> H: ...
     def patch(
         self, pattern: str, handler: Handler | None = None, *, name: str | None = None
-    ) -> Any:
+    ) -> Handler | Callable[[H], H]:
         """Register a PATCH route; or decorate one."""
         return self.route("PATCH", pattern, handler, name=name)
 
+    @overload
+    def delete(
+        self, pattern: str, handler: None = None, *, name: str | None = None
+    ) -> Callable[[H], H]: ...
+    @overload
+    def delete(self, pattern: str, handler: H, *, name: str | None = None) -> H: ...
     def delete(
         self, pattern: str, handler: Handler | None = None, *, name: str | None = None
-    ) -> Any:
+    ) -> Handler | Callable[[H], H]:
         """Register a DELETE route; or decorate one."""
         return self.route("DELETE", pattern, handler, name=name)
 
-    def head(self, pattern: str, handler: Handler | None = None, *, name: str | None = None) -> Any:
+    @overload
+    def head(
+        self, pattern: str, handler: None = None, *, name: str | None = None
+    ) -> Callable[[H], H]: ...
+    @overload
+    def head(self, pattern: str, handler: H, *, name: str | None = None) -> H: ...
+    def head(
+        self, pattern: str, handler: Handler | None = None, *, name: str | None = None
+    ) -> Handler | Callable[[H], H]:
         """Register a HEAD route; or decorate one."""
         return self.route("HEAD", pattern, handler, name=name)
 
+    @overload
+    def options(
+        self, pattern: str, handler: None = None, *, name: str | None = None
+    ) -> Callable[[H], H]: ...
+    @overload
+    def options(self, pattern: str, handler: H, *, name: str | None = None) -> H: ...
     def options(
         self, pattern: str, handler: Handler | None = None, *, name: str | None = None
-    ) -> Any:
+    ) -> Handler | Callable[[H], H]:
         """Register an OPTIONS route; or decorate one."""
         return self.route("OPTIONS", pattern, handler, name=name)
 
-    def any(self, pattern: str, handler: Handler | None = None, *, name: str | None = None) -> Any:
+    @overload
+    def any(
+        self, pattern: str, handler: None = None, *, name: str | None = None
+    ) -> Callable[[H], H]: ...
+    @overload
+    def any(self, pattern: str, handler: H, *, name: str | None = None) -> H: ...
+    def any(
+        self, pattern: str, handler: Handler | None = None, *, name: str | None = None
+    ) -> Handler | Callable[[H], H]:
         """Register a route for every method; or decorate one."""
         return self.route(METHODS, pattern, handler, name=name)
 
-    def websocket(self, pattern: str, handler: W | None = None) -> Any:
+    @overload
+    def websocket(self, pattern: str, handler: None = None) -> Callable[[W], W]: ...
+    @overload
+    def websocket(self, pattern: str, handler: W) -> W: ...
+    def websocket(
+        self, pattern: str, handler: WebSocketHandler | None = None
+    ) -> WebSocketHandler | Callable[[W], W]:
         """Register a websocket route: ``async def ws(sock: WebSocket)``; or decorate one."""
         if handler is None:
 
