@@ -10,6 +10,8 @@ from __future__ import annotations
 import io
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from gee.kv import Client, Config, Server
 from gee.kv.resp import encode_command
@@ -83,3 +85,34 @@ def test_bad_header_is_refused_while_the_frame_is_incomplete(client: Client) -> 
     out = feed(client, encode_command([b"PING"]) + b"*2\r\n$3\r\nGET\r\n$999999999999\r\n", [9])
     assert out == b"+PONG\r\n-ERR Protocol error: invalid bulk length\r\n"
     assert client.closing
+
+
+_values = st.sampled_from([b"", b"v", b"*1\r\n$4\r\nPING\r\n", b"$3\r\n", b"x" * 300, b"\r\n"])
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    commands=st.lists(
+        st.one_of(
+            st.tuples(st.just(b"SET"), st.sampled_from([b"a", b"b"]), _values).map(list),
+            st.tuples(st.just(b"GET"), st.sampled_from([b"a", b"b"])).map(list),
+            st.tuples(st.just(b"ECHO"), _values).map(list),
+            st.just([b"PING"]),
+        ),
+        min_size=1,
+        max_size=12,
+    ),
+    sizes=st.lists(st.integers(1, 64), min_size=1, max_size=8),
+)
+def test_any_split_gives_the_same_replies(commands: list[list[bytes]], sizes: list[int]) -> None:
+    payload = b"".join(encode_command(c) for c in commands)
+    whole = _fresh_client()
+    split = _fresh_client()
+    assert feed(split, payload, sizes) == feed(whole, payload, [len(payload)])
+
+
+def _fresh_client() -> Client:
+    server = Server(Config({"port": "0"}), log_file=io.StringIO())
+    c = Client(server)
+    c.connection_made(FakeTransport())  # type: ignore[arg-type]
+    return c
