@@ -1,4 +1,4 @@
-"""gee: a web framework, a distributed cache, an ORM, an RPC framework and a Redis-compatible server.
+"""gee: a web framework, a distributed cache, an ORM, RPC and a Redis-compatible server.
 
 Each system lives in its own subpackage (``gee.web``, ``gee.kv``, ...) and is imported from there;
 this top-level package only carries the version and the common exception base.

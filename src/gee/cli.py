@@ -22,7 +22,7 @@ def build_parser() -> argparse.ArgumentParser:
     """Return the ``gee`` parser with a subcommand for every system that is installed."""
     parser = argparse.ArgumentParser(
         prog="gee",
-        description="gee: a Redis-compatible server, a web framework, a distributed cache, RPC and an ORM.",
+        description="gee: a Redis-compatible server, a web framework, a cache, RPC and an ORM.",
     )
     parser.add_argument("--version", action="version", version=f"gee {__version__}")
     sub = parser.add_subparsers(title="systems", metavar="SYSTEM", dest="system")
