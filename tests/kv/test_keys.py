@@ -291,3 +291,33 @@ def test_collection_scans_cover_big_values(kv: RawClient, fill: list[str], scan:
     members = {f"m{j}".encode() for j in range(1000)}
     assert members <= set(found), f"got {len(members - set(found))} members missing"
     assert calls > 1, "a big value should take several SCAN calls"
+
+
+@pytest.mark.parametrize(
+    "pattern",
+    [
+        "*",
+        "a*",
+        "*b",
+        "a?c",
+        "[ab]*",
+        "[^a]*",
+        "[a-c]?c",
+        "[c-a]*",
+        "a\\*",
+        "[abc",
+        "x[",
+        "*[",
+        "*a*a*a*a*a*a*a*b",
+        "?",
+        "\\[x]",
+        "[\\]]*",
+        "A*",
+        "",
+    ],
+)
+def test_keys_patterns(diff: Differ, pattern: str) -> None:
+    diff.call("mset", "abc", "1", "a*", "1", "b", "1", "[x]", "1", "]z", "1", "aaaaaaaaaaab", "1")
+    diff.call("mset", "cbc", "1", "x[", "1", "a[", "1", "", "1", "xb", "1")
+    diff.call("keys", pattern, mode="sort")
+    diff.call("scan", "0", "match", pattern, "count", "1000", mode="len")

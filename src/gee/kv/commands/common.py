@@ -124,69 +124,105 @@ def type_name(value: Any) -> bytes:
 
 
 def glob_match(pattern: bytes, text: bytes, nocase: bool = False) -> bool:
-    """Redis's ``stringmatchlen``: ``*``, ``?``, ``[...]`` with ranges and ``^``, ``\\`` escapes."""
-    return _match(pattern, 0, text, 0, nocase)
+    """Redis's ``stringmatchlen``: ``*``, ``?``, ``[...]`` with ranges and ``^``, ``\\`` escapes.
+
+    A line-by-line port of Redis 7.0.15's, including its guard against pathological patterns
+    (``skip`` stops retrying earlier stars once a later one failed everywhere; nesting is
+    capped at 1000), so KEYS and SCAN MATCH agree with Redis on every pattern.
+    """
+    return _match(pattern, 0, text, 0, nocase, [False], 0)
 
 
-def _match(p: bytes, pi: int, s: bytes, si: int, nocase: bool) -> bool:
-    plen, slen = len(p), len(s)
-    while pi < plen and si <= slen:
+def _at(data: bytes, i: int) -> int:
+    """data[i], or 0 past the end (C's terminating NUL, which Redis's code reads)."""
+    return data[i] if i < len(data) else 0
+
+
+def _match(
+    p: bytes, pi: int, s: bytes, si: int, nocase: bool, skip: list[bool], nesting: int
+) -> bool:
+    if nesting > 1000:
+        return False
+    plen, slen = len(p) - pi, len(s) - si
+    while plen and slen:
         c = p[pi]
         if c == 42:  # *
-            while pi + 1 < plen and p[pi + 1] == 42:
+            while plen and _at(p, pi + 1) == 42:
                 pi += 1
-            if pi + 1 == plen:
+                plen -= 1
+            if plen == 1:
                 return True
-            return any(_match(p, pi + 1, s, start, nocase) for start in range(si, slen + 1))
-        if si >= slen:
+            while slen:
+                if _match(p, pi + 1, s, si, nocase, skip, nesting + 1):
+                    return True
+                if skip[0]:
+                    return False
+                si += 1
+                slen -= 1
+            skip[0] = True
             return False
-        ch = s[si]
         if c == 63:  # ?
-            pass
+            si += 1
+            slen -= 1
         elif c == 91:  # [
             pi += 1
-            negate = pi < plen and p[pi] == 94
+            plen -= 1
+            negate = _at(p, pi) == 94
             if negate:
                 pi += 1
+                plen -= 1
             matched = False
-            while pi < plen and p[pi] != 93:
-                if p[pi] == 92 and pi + 1 < plen:
+            ch = s[si]
+            while True:
+                pc = _at(p, pi)
+                if pc == 92 and plen >= 2:
                     pi += 1
-                    if p[pi] == ch:
+                    plen -= 1
+                    if _at(p, pi) == ch:
                         matched = True
-                elif pi + 2 < plen and p[pi + 1] == 45:
-                    lo, hi = p[pi], p[pi + 2]
+                elif pc == 93:
+                    break
+                elif plen == 0:
+                    pi -= 1
+                    plen += 1
+                    break
+                elif plen >= 3 and _at(p, pi + 1) == 45:
+                    lo, hi, x = pc, _at(p, pi + 2), ch
                     if lo > hi:
                         lo, hi = hi, lo
-                    pi += 2
-                    a = ch
                     if nocase:
-                        lo, hi, a = _lower(lo), _lower(hi), _lower(a)
-                    if lo <= a <= hi:
+                        lo, hi, x = _lower(lo), _lower(hi), _lower(x)
+                    pi += 2
+                    plen -= 2
+                    if lo <= x <= hi:
                         matched = True
-                else:
-                    if (_lower(p[pi]) == _lower(ch)) if nocase else p[pi] == ch:
-                        matched = True
+                elif (_lower(pc) == _lower(ch)) if nocase else pc == ch:
+                    matched = True
                 pi += 1
-            if pi >= plen:
-                pi = plen - 1
+                plen -= 1
             if negate:
                 matched = not matched
             if not matched:
                 return False
+            si += 1
+            slen -= 1
         else:
-            if c == 92 and pi + 1 < plen:
+            if c == 92 and plen >= 2:
                 pi += 1
+                plen -= 1
                 c = p[pi]
-            if (_lower(c) != _lower(ch)) if nocase else c != ch:
+            if (_lower(c) != _lower(s[si])) if nocase else c != s[si]:
                 return False
+            si += 1
+            slen -= 1
         pi += 1
-        si += 1
-        if si == slen:
-            while pi < plen and p[pi] == 42:
+        plen -= 1
+        if slen == 0:
+            while _at(p, pi) == 42:
                 pi += 1
-            return pi == plen
-    return pi == plen and si == slen
+                plen -= 1
+            break
+    return plen == 0 and slen == 0
 
 
 def _lower(c: int) -> int:
