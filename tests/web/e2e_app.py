@@ -10,7 +10,7 @@ from gee.web import Context, Gee, WebSocket
 from gee.web.middleware import body_limit, recovery
 
 app = Gee()
-state = {"started": False, "streams": 0, "stream_closed": 0}
+state = {"started": False, "streams": 0, "stream_closed": 0, "sleeping": 0, "blocking": 0}
 
 
 @app.on_startup
@@ -40,13 +40,21 @@ async def boom(c: Context) -> None:
 
 @app.get("/sleep")
 async def sleep(c: Context) -> str:
-    await asyncio.sleep(float(c.query("s") or "0.2"))
+    state["sleeping"] += 1  # lets a test wait until the request is surely in flight
+    try:
+        await asyncio.sleep(float(c.query("s") or "0.2"))
+    finally:
+        state["sleeping"] -= 1
     return "slept"
 
 
 @app.get("/block")
 def block(c: Context) -> str:
-    time.sleep(float(c.query("s") or "0.5"))  # a plain def: runs in the thread pool
+    state["blocking"] += 1
+    try:
+        time.sleep(float(c.query("s") or "0.5"))  # a plain def: runs in the thread pool
+    finally:
+        state["blocking"] -= 1
     return "blocked"
 
 
