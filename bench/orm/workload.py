@@ -302,12 +302,19 @@ def verdict(table: Table, sizes: Sizes) -> str:
             continue
         multiple = ours / raw
         met = "met" if multiple <= op.target else "MISSED"
+        peers = {peer: table.value(peer, case) for peer in PEERS}
         behind = [
             f"{peer} ({format_ratio(theirs / ours)})"
-            for peer in PEERS
-            if (theirs := table.value(peer, case)) is not None and theirs < ours
+            for peer, theirs in peers.items()
+            if theirs is not None and theirs < ours
         ]
-        ahead = "ahead of every peer" if not behind else "behind " + ", ".join(behind)
+        unmeasured = [peer for peer, theirs in peers.items() if theirs is None]
+        if behind:
+            ahead = "behind " + ", ".join(behind)
+        else:
+            ahead = "ahead of every peer" + (" measured" if unmeasured else "")
+        if unmeasured:
+            ahead += f"; not measured: {', '.join(unmeasured)}"
         lines.append(
             f"- {case}: gee.orm {format_number(ours)} ms = {multiple:.2f}× raw"
             f" (target ≤ {op.target:g}×: {met}); {ahead}"
