@@ -33,6 +33,10 @@ from bench.common import (
 from bench.kv.memory import Dataset
 from bench.kv.servers import resp_command, text
 from bench.kv.throughput import COMMANDS, benchmark_argv, benchmark_error, parse_csv
+from bench.orm.workload import FULL as ORM_FULL
+from bench.orm.workload import OPERATIONS as ORM_OPERATIONS
+from bench.orm.workload import PEERS as ORM_PEERS
+from bench.orm.workload import multiples_of_raw, verdict
 from bench.rpc import throughput as rpc
 from bench.rpc.load import percentile
 from bench.web.http_bench import FULL, LATE_ROUTE_SCRIPT, parse_wrk, wrk_argv
@@ -303,8 +307,8 @@ def test_github_routes_put_the_late_route_at_201_of_203() -> None:
     assert concrete_path("/repos/:owner/:repo/git/*ref", "7") == "/repos/7/7/git/7"
 
 
-def test_bench_list_names_web_kv_and_rpc() -> None:
-    assert {"web", "kv", "rpc"} <= set(systems())
+def test_bench_list_names_web_kv_rpc_and_orm() -> None:
+    assert {"web", "kv", "rpc", "orm"} <= set(systems())
     done = subprocess.run(
         [sys.executable, "-m", "bench", "--list"],
         cwd=ROOT,
@@ -467,3 +471,39 @@ def test_no_docs_leaves_the_docs_alone(fake_system: Path) -> None:
     assert entry.main(["fake", "--no-docs"]) == 0
     assert (fake_system / "results" / "fake.json").exists()
     assert not (fake_system / "docs").exists()
+
+
+def test_orm_times_become_multiples_of_raw_and_a_verdict_per_target() -> None:
+    cases = [op.case(ORM_FULL) for op in ORM_OPERATIONS]
+    assert cases == [
+        "insert ×10k",
+        "bulk insert 100k",
+        "select all 100k",
+        "get by pk ×10k",
+        "update ×10k",
+    ]
+    ours = [500.0, 250.0, 120.0, 150.0, 300.0]
+    results = multiples_of_raw(
+        [Result("raw", case, 100.0) for case in cases[:4]]  # no raw figure for the updates
+        + [Result("gee.orm", case, value) for case, value in zip(cases, ours, strict=True)]
+        + [Result(peer, case, 1000.0) for peer in ORM_PEERS for case in cases[1:]]
+        + [
+            Result("SQLAlchemy ORM", cases[0], 400.0),
+            Result("SQLAlchemy Core", cases[0], 600.0),
+            Result("peewee", cases[0], status="unavailable", detail="pip install peewee"),
+        ]
+    )
+    by_key = {(r.subject, r.case): r for r in results}
+    assert by_key["gee.orm", cases[0]].extra == {"× raw": 5.0}
+    assert by_key["SQLAlchemy ORM", cases[0]].extra == {"× raw": 4.0}
+    assert by_key["gee.orm", cases[4]].extra == {}, "no raw figure, no multiple"
+    assert by_key["peewee", cases[0]].extra == {}
+    table = Table("t", "ms", False, results=results, ours="gee.orm", peers=ORM_PEERS)
+    assert verdict(table, ORM_FULL).splitlines() == [
+        "- insert ×10k: gee.orm 500 ms = 5.00× raw (target ≤ 5×: met); behind SQLAlchemy ORM"
+        " (0.80×); not measured: peewee",
+        "- bulk insert 100k: gee.orm 250 ms = 2.50× raw (target ≤ 2×: MISSED); ahead of every peer",
+        "- select all 100k: gee.orm 120 ms = 1.20× raw (target ≤ 1.5×: met); ahead of every peer",
+        "- get by pk ×10k: gee.orm 150 ms = 1.50× raw (target ≤ 2×: met); ahead of every peer",
+        "- update ×10k: not measured",
+    ]
