@@ -15,13 +15,14 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from gee.kv.config import Config
+    from gee.kv.connection import Client
     from gee.kv.errors import CommandError, ConfigError, KVError
-    from gee.kv.server import Client, Server, run
+    from gee.kv.server import Server, run
 
 __all__ = ["Client", "CommandError", "Config", "ConfigError", "KVError", "Server", "run"]
 
 _HOMES = {
-    "Client": "gee.kv.server",
+    "Client": "gee.kv.connection",
     "CommandError": "gee.kv.errors",
     "Config": "gee.kv.config",
     "ConfigError": "gee.kv.errors",

@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 from gee.kv.zset import ZSet
 
 if TYPE_CHECKING:
-    from gee.kv.server import Client
+    from gee.kv.connection import Client
 
 # Redis's TYPE names for gee's value classes.
 TYPE_NAMES: dict[type, bytes] = {

@@ -19,7 +19,7 @@ import hiredis
 from gee.kv.commands._meta import INFO
 
 if TYPE_CHECKING:
-    from gee.kv.server import Client
+    from gee.kv.connection import Client
 
 Handler = Callable[["Client", list[bytes]], None]
 

@@ -23,7 +23,7 @@ from gee.kv.errors import CommandError
 from gee.kv.resp import ONE, ZERO, bulk, integer
 
 if TYPE_CHECKING:
-    from gee.kv.server import Client
+    from gee.kv.connection import Client
 
 
 def _hash(c: Client, key: bytes) -> dict[bytes, bytes] | None:

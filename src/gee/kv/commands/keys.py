@@ -24,8 +24,8 @@ from gee.kv.resp import NEG_ONE, NEG_TWO, OK, ONE, ZERO, bulk, integer
 from gee.kv.zset import ZSet
 
 if TYPE_CHECKING:
+    from gee.kv.connection import Client
     from gee.kv.keyspace import Database
-    from gee.kv.server import Client
 
 
 @command("del")

@@ -27,8 +27,8 @@ from gee.kv.errors import CommandError
 from gee.kv.resp import NEG_ONE, OK, ZERO, bulk, integer
 
 if TYPE_CHECKING:
+    from gee.kv.connection import Client
     from gee.kv.keyspace import Database
-    from gee.kv.server import Client
 
 
 def encode(value: bytes) -> bytes:

@@ -14,7 +14,7 @@ from gee.kv.commands.common import glob_match
 from gee.kv.resp import bulk, integer
 
 if TYPE_CHECKING:
-    from gee.kv.server import Client
+    from gee.kv.connection import Client
 
 
 def _push_header(c: Client, n: int) -> bytes:

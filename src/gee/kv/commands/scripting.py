@@ -20,7 +20,7 @@ from gee.kv.keyspace import now_ms
 from gee.kv.resp import OK, ONE, ZERO, bulk
 
 if TYPE_CHECKING:
-    from gee.kv.server import Client
+    from gee.kv.connection import Client
 
 Script = Callable[["Client", list[bytes], list[bytes]], bytes]
 

@@ -17,7 +17,7 @@ from gee.kv.errors import CommandError, ConfigError
 from gee.kv.resp import OK, ONE, PONG, ZERO, bulk, integer, resp3_to_resp2
 
 if TYPE_CHECKING:
-    from gee.kv.server import Client
+    from gee.kv.connection import Client
 
 REDIS_VERSION = b"7.0.15"
 RUN_ID = secrets.token_hex(20)

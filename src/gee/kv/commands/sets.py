@@ -24,7 +24,7 @@ from gee.kv.resp import ONE, ZERO, bulk, integer
 if TYPE_CHECKING:
     from collections.abc import Iterable
 
-    from gee.kv.server import Client
+    from gee.kv.connection import Client
 
 
 def _set(c: Client, key: bytes) -> set[bytes] | None:

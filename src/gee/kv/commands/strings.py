@@ -25,7 +25,7 @@ from gee.kv.keyspace import now_ms
 from gee.kv.resp import OK, ONE, ZERO, bulk, integer
 
 if TYPE_CHECKING:
-    from gee.kv.server import Client
+    from gee.kv.connection import Client
 
 MAX_STRING = 512 * 1024 * 1024
 TOO_BIG = "ERR string exceeds maximum allowed size (proto-max-bulk-len)"

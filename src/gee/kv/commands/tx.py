@@ -16,8 +16,8 @@ from gee.kv.keyspace import now_ms
 from gee.kv.resp import OK
 
 if TYPE_CHECKING:
+    from gee.kv.connection import Client
     from gee.kv.keyspace import Database
-    from gee.kv.server import Client
 
 
 @command("multi")
@@ -52,7 +52,7 @@ def _logically_expired(db: Database, key: bytes) -> bool:
 
 @command("exec")
 def exec_(c: Client, args: list[bytes]) -> None:
-    from gee.kv.server import _error
+    from gee.kv.connection import _error
 
     queue = c.multi
     if queue is None:

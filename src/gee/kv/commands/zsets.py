@@ -25,7 +25,7 @@ from gee.kv.resp import ZERO, bulk, format_double, integer
 from gee.kv.zset import ZSet
 
 if TYPE_CHECKING:
-    from gee.kv.server import Client
+    from gee.kv.connection import Client
 
 NOT_FLOAT = "ERR value is not a valid float"
 MAX_LISTPACK_ENTRIES = 128
