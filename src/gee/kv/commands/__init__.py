@@ -106,6 +106,7 @@ _MODULES = (
     "server",
     "keys",
     "strings",
+    "bits",
     "lists",
     "hashes",
     "sets",
