@@ -103,6 +103,7 @@ def command(name: str) -> Callable[[Handler], Handler]:
 
 
 _MODULES = (
+    "connection",
     "server",
     "keys",
     "strings",

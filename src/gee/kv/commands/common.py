@@ -17,6 +17,7 @@ from gee.kv.zset import ZSet
 if TYPE_CHECKING:
     from gee.kv.connection import Client
 
+REDIS_VERSION = b"7.0.15"
 WRONGTYPE = "WRONGTYPE Operation against a key holding the wrong kind of value"
 NOT_INTEGER = "ERR value is not an integer or out of range"
 NOT_FLOAT = "ERR value is not a valid float"
