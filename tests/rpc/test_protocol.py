@@ -53,6 +53,13 @@ def test_request_layout_byte_by_byte() -> None:
     assert frame == want + b"A.B\x81", f"got {frame!r}"
 
 
+@pytest.mark.parametrize("deadline", [0, 1000])
+def test_heads_followed_by_their_parts_are_whole_frames(deadline: int) -> None:
+    head = p.request_head(7, 3, 1, deadline)
+    assert head + b"A.B\x81" == p.encode_request(7, b"A.B", b"\x81", deadline)
+    assert p.reply_head(7, 2) + b"\x81\x01" == p.encode_reply(7, b"\x81\x01")
+
+
 frames_strategy = st.lists(
     st.tuples(
         st.integers(0, 2**64 - 1),

@@ -34,6 +34,7 @@ __all__ = ["Client", "SyncClient", "connect"]
 
 _Pending: TypeAlias = tuple["asyncio.Future[Any]", Decode, "asyncio.TimerHandle | None"]
 _MAX_HTTP_HEAD: Final = 8192
+_MAX_NAMES: Final = 4096  # method names whose encoding a connection keeps
 
 
 class _Connection(asyncio.Protocol):
@@ -52,7 +53,8 @@ class _Connection(asyncio.Protocol):
         self.closed: asyncio.Future[None] = self.loop.create_future()
         self.pending: dict[int, _Pending] = {}
         self.seq = 0
-        self._out: list[bytes] = []  # requests waiting for this iteration's flush
+        self._out: list[bytes] = []  # request parts waiting for this iteration's flush
+        self._names: dict[str, bytes] = {}  # "Service.Method" -> its UTF-8, encoded once
         # set while the transport's buffer is over its high-water mark; None when writable
         self.writable: asyncio.Event | None = None
         self._head = bytearray()
@@ -174,17 +176,27 @@ class _Connection(asyncio.Protocol):
             body = self.codec.encode(args)
         except (TypeError, msgspec.EncodeError) as exc:
             raise RPCError(f"rpc: cannot encode argument of {name}: {exc}") from exc
-        self.seq = seq = self.seq + 1
+        seq = self.seq + 1
         if self.client.jsonrpc:
             frame = jsonrpc.encode_request(seq, name, body)
+            parts: tuple[bytes, ...] = (frame,)
+            size = len(frame) - 4
         else:
+            raw = self._names.get(name)
+            if raw is None:
+                raw = name.encode()
+                if len(self._names) < _MAX_NAMES:
+                    self._names[name] = raw
             deadline = int(timeout * 1000) or 1 if timeout else 0
-            frame = wire.encode_request(seq, name.encode(), body, deadline)
-        if len(frame) - 4 > self.client.max_frame:
+            head = wire.request_head(seq, len(raw), len(body), deadline)
+            # header, name and body are joined once, with the rest of this iteration's sends
+            parts = (head, raw, body)
+            size = len(head) - 4 + len(raw) + len(body)
+        if size > self.client.max_frame:
             raise FrameTooLargeError(
-                f"rpc: request of {len(frame) - 4} bytes exceeds the limit of "
-                f"{self.client.max_frame}"
+                f"rpc: request of {size} bytes exceeds the limit of {self.client.max_frame}"
             )
+        self.seq = seq
         fut = self.loop.create_future()
         timer = None
         if timeout is not None:
@@ -193,7 +205,7 @@ class _Connection(asyncio.Protocol):
         # requests made in one loop iteration leave in one send (see the server's write)
         if not self._out:
             self.loop.call_soon(self._flush)
-        self._out.append(frame)
+        self._out += parts
         return seq
 
     def _flush(self) -> None:
