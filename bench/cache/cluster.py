@@ -26,8 +26,9 @@ from urllib.parse import quote
 from bench.cache import peer
 from bench.cache.node import GROUP, value_of
 from bench.common import Result, Server, ServerError, Table, free_port, http_get
+from bench.rpc.load import percentile
 
-__all__ = ["CASES", "FULL", "GEE", "GO", "QUICK", "percentile", "run"]
+__all__ = ["CASES", "FULL", "GEE", "GO", "QUICK", "owned_keys", "run"]
 
 GEE = "gee cache ×3 (uvicorn)"
 GO = "Go groupcache ×3"
@@ -57,12 +58,6 @@ class Node:
     port: int
     api_port: int
     server: Server
-
-
-def percentile(sorted_values: list[float], p: float) -> float:
-    """The ``p``-th percentile (nearest rank) of already sorted values."""
-    rank = max(1, round(p / 100 * len(sorted_values) + 0.5 - 1e-9))
-    return sorted_values[min(rank, len(sorted_values)) - 1]
 
 
 def owned_keys(urls: list[str], owner: str, n: int, prefix: str) -> list[str]:
