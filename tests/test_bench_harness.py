@@ -14,6 +14,9 @@ from pathlib import Path
 import bench.__main__ as entry
 import pytest
 from bench import systems
+from bench.cache import cluster as cache_cluster
+from bench.cache import inproc as cache_inproc
+from bench.cache import peer as cache_peer
 from bench.common import (
     Report,
     Result,
@@ -307,8 +310,8 @@ def test_github_routes_put_the_late_route_at_201_of_203() -> None:
     assert concrete_path("/repos/:owner/:repo/git/*ref", "7") == "/repos/7/7/git/7"
 
 
-def test_bench_list_names_web_kv_rpc_and_orm() -> None:
-    assert {"web", "kv", "rpc", "orm"} <= set(systems())
+def test_bench_list_names_web_kv_rpc_orm_and_cache() -> None:
+    assert {"web", "kv", "rpc", "orm", "cache"} <= set(systems())
     done = subprocess.run(
         [sys.executable, "-m", "bench", "--list"],
         cwd=ROOT,
@@ -395,6 +398,55 @@ def test_rpc_target_notes_say_which_targets_were_met() -> None:
         "This run, gee.rpc msgpack: 50% of raw (missed); 12.5× grpc.aio (missed);"
         " rpyc: not measured; p99 7.00 ms (missed)."
     )
+
+
+def _cache_table(case: str, **values: float) -> Table:
+    results = [Result(subject, case, value) for subject, value in values.items()]
+    return Table(title="t", unit="u", higher_is_better=True, results=results)
+
+
+def test_cache_hit_path_target_notes_say_which_targets_were_met() -> None:
+    met = _cache_table(
+        cache_inproc.CASE,
+        **{cache_inproc.GEE_LRU: 4.2, cache_inproc.CT_GET: 3.5, cache_inproc.GEE_GROUP: 1.1},
+    )
+    assert cache_inproc.target_notes(met)[1] == (
+        "This run: LRUCache.get 1.20× cachetools .get (met); await group.get 1.10 M/s (met)."
+    )
+    missed = _cache_table(
+        cache_inproc.CASE, **{cache_inproc.GEE_LRU: 3.0, cache_inproc.GEE_GROUP: 0.5}
+    )
+    assert cache_inproc.target_notes(missed)[1] == (
+        "This run: LRUCache.get vs cachetools .get: not measured;"
+        " await group.get 0.50 M/s (missed)."
+    )
+
+
+def test_cache_peer_endpoint_target_is_half_of_go() -> None:
+    table = _cache_table(
+        cache_peer.CASE,
+        **{cache_peer.GO: 60_000, cache_peer.CLI: 30_000, cache_peer.GRANIAN: 29_000},
+    )
+    assert cache_peer.target_notes(table)[1] == (
+        "This run: gee cache (uvicorn) 50% of Go (met); gee HTTPPool (uvicorn): not measured;"
+        " gee HTTPPool (granian) 48% of Go (missed)."
+    )
+
+
+def test_cache_cluster_keys_belong_to_the_node_asked_for() -> None:
+    from gee.cache import HashRing
+
+    urls = [f"http://127.0.0.1:{port}" for port in (8001, 8002, 8003)]
+    keys = cache_cluster.owned_keys(urls, urls[1], 50, "rk-")
+    assert len(set(keys)) == 50
+    assert {HashRing.of(urls).owner(key) for key in keys} == {urls[1]}
+
+
+def test_cache_wrk_script_cycles_the_keys_the_node_was_warmed_with() -> None:
+    script = cache_peer.SCRIPT.read_text()
+    assert '"/_groupcache/scores/key-" .. i' in script
+    assert "i = (i + 1) % n" in script
+    assert cache_peer.working_set(3) == ["key-0", "key-1", "key-2"]
 
 
 def test_bench_refuses_an_unknown_system() -> None:
