@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import os
 import struct
 
@@ -341,3 +342,80 @@ async def test_a_client_that_does_not_read_is_paused_not_buffered(served: Served
             seen.add(seq)
     assert seen == set(range(200))
     await shut(writer)
+
+
+_request_id: contextvars.ContextVar[int] = contextvars.ContextVar("request_id", default=0)
+
+
+class Eager:
+    """Handlers that show what running a handler's first step without a Task means."""
+
+    def __init__(self) -> None:
+        self.tasks: list[asyncio.Task[object] | None] = []
+
+    async def Now(self, n: int) -> int:
+        self.tasks.append(asyncio.current_task())
+        return n
+
+    async def TimeoutFirst(self, n: int) -> int:
+        async with asyncio.timeout(1):
+            await asyncio.sleep(0)
+        return n
+
+    async def AwaitFirst(self, n: int) -> int:
+        await asyncio.sleep(0)
+        self.tasks.append(asyncio.current_task())
+        async with asyncio.timeout(1):
+            await asyncio.sleep(0.01)
+        return n
+
+    async def Context(self, n: int) -> int:
+        seen = _request_id.get()
+        _request_id.set(n)
+        await asyncio.sleep(0.01 * (n % 2))
+        return seen
+
+    async def Shrug(self, n: int) -> int:
+        try:
+            await asyncio.sleep(5)
+        except asyncio.CancelledError:
+            await asyncio.sleep(0)  # swallowing the cancellation and waiting again
+        return n
+
+
+@pytest.mark.parametrize("eager", [True, False])
+async def test_handlers_run_eagerly_unless_told_not_to(eager: bool) -> None:
+    server = gee.rpc.Server(eager=eager)
+    service = Eager()
+    server.register(service)
+    address = await server.start()
+    try:
+        async with gee.rpc.Client(str(address)) as client:
+            assert await client.call("Eager.Now", 7) == 7
+            assert await client.call("Eager.AwaitFirst", 8) == 8
+            got = await asyncio.gather(*(client.call("Eager.Context", n) for n in range(1, 9)))
+            assert got == [0] * 8, f"got {got}; want every request to start with a clean context"
+            if eager:
+                with pytest.raises(RemoteError, match=r"inside a task .*Server\(eager=False\)"):
+                    await client.call("Eager.TimeoutFirst", 9)
+            else:
+                assert await client.call("Eager.TimeoutFirst", 9) == 9
+            assert await client.call("Eager.Now", 10) == 10
+        now, after_await, _ = service.tasks
+        assert (now is None) == eager, f"got task {now} for a handler that never waits"
+        assert after_await is not None, "a handler that waited has no task"
+        assert server._connections == set() or all(not c.tasks for c in server._connections)
+    finally:
+        await server.shutdown(grace=0.5)
+
+
+async def test_eager_handler_that_waits_still_times_out() -> None:
+    server = gee.rpc.Server(handle_timeout=0.05)
+    server.register(Eager())
+    address = await server.start()
+    try:
+        async with gee.rpc.Client(str(address)) as client:
+            # the cancellation reaches the handler inside its first await; it swallows it
+            assert await client.call("Eager.Shrug", 3, timeout=2) == 3
+    finally:
+        await server.shutdown(grace=0.5)

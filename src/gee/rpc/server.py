@@ -8,20 +8,23 @@ One listening port speaks everything; the first byte of a connection decides how
   ``CONNECT /_goRPC_`` (``200 Connected to Go RPC``, as Go's client requires) switch the
   connection to RPC; ``GET /debug/geerpc`` serves the debug page.
 
-Anything else is logged and closed. Each request runs in its own task (``async def`` methods)
-or in the thread pool (plain ``def``), so replies go out in whatever order they finish, matched
-by seq. A broken frame closes only its own connection. A vanished client's handlers are
-cancelled, and the handle timeout cancels a handler rather than abandoning it.
+Anything else is logged and closed. Each request runs concurrently: an ``async def`` method
+starts at once and gets a task of its own only if it has to wait; a plain ``def`` runs in the
+thread pool. Replies go out in whatever order they finish, matched by seq. A broken frame
+closes only its own connection. A vanished client's handlers are cancelled, and the handle
+timeout cancels a handler rather than abandoning it.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import contextvars
 import logging
 import os
 import time
-from collections.abc import Awaitable, Callable
+import types
+from collections.abc import Awaitable, Callable, Coroutine, Generator
 from concurrent.futures import Executor
 from typing import Any, Final, cast
 
@@ -54,6 +57,9 @@ class Server:
     still running after that many seconds is cancelled and the caller gets an error. A request
     carrying a deadline shortens it further. ``max_frame`` bounds every incoming frame (and JSON
     line). ``executor`` runs plain ``def`` methods; None means the loop's default pool.
+    ``eager`` runs each ``async def`` handler's first step at once, without a Task, and wraps
+    it in one only if it waits (see "Handlers run eagerly" in docs/rpc.md); False gives every
+    request its own Task from the start, for handlers that need one before their first await.
     """
 
     def __init__(
@@ -62,8 +68,10 @@ class Server:
         handle_timeout: float | None = None,
         max_frame: int = wire.DEFAULT_MAX_FRAME,
         executor: Executor | None = None,
+        eager: bool = True,
     ) -> None:
         self.handle_timeout = handle_timeout
+        self.eager = eager
         self.max_frame = max_frame
         self.executor = executor
         self.services: dict[str, Service] = {}
@@ -380,34 +388,79 @@ class _Connection(asyncio.Protocol):
         limit = self.server.handle_timeout
         if deadline is not None and (limit is None or deadline < limit):
             limit = deadline
-        task = self._loop.create_task(self._run(key, method, arg, limit))
+        started = time.perf_counter()
+        if not method.is_async or not self.server.eager:
+            awaitable = self._invoke(method, arg)
+            context = None
+        else:
+            # The first step of an async handler runs here, with no Task: most handlers answer
+            # without ever waiting, and a Task per request (its creation, two trips through the
+            # loop's ready queue, the done callbacks) was most of the server's CPU per call.
+            # Only a handler that really waits is wrapped in a Task, from the point where it
+            # stopped, and only then can it be cancelled, so only then does ``limit`` apply.
+            # It runs in a copy of the context, as a Task would, so context variables it sets
+            # do not leak into the next request. What it cannot have before its first real
+            # wait is a current task: see "Handlers run eagerly" in docs/rpc.md.
+            context = contextvars.copy_context()
+            coro = method.func(arg)
+            try:
+                waiting = context.run(coro.send, None)
+            except StopIteration as done:
+                self._answer(key, method, started, done.value, None)
+                return
+            except Exception as exc:
+                self._answer(key, method, started, None, _eager_error(exc))
+                return
+            except asyncio.CancelledError:
+                self._answer(key, method, started, None, "rpc server: handler cancelled itself")
+                return
+            awaitable = _resume(coro, waiting)
+        task = self._loop.create_task(
+            self._finish(key, method, started, awaitable, limit), context=context
+        )
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
-    async def _run(self, key: Any, method: Method, arg: Any, limit: float | None) -> None:
-        started = time.perf_counter()
+    async def _finish(
+        self,
+        key: Any,
+        method: Method,
+        started: float,
+        awaitable: Awaitable[Any],
+        limit: float | None,
+    ) -> None:
+        """Wait for a handler that had to wait (or runs in the pool), then answer."""
+        result: Any = None
         error: str | None = None
-        body = b""
         try:
             if limit is None:
-                result = await self._invoke(method, arg)
+                result = await awaitable
             else:
                 # GeeRPC answered the timeout but left the handler running forever; here the
                 # handler is cancelled (a thread-pool method finishes its thread, unobserved)
                 scope = asyncio.timeout(limit)
                 try:
                     async with scope:
-                        result = await self._invoke(method, arg)
+                        result = await awaitable
                 except TimeoutError:
                     if not scope.expired():
                         raise  # the handler's own TimeoutError, not ours
                     error = f"rpc server: request handle timeout: expect within {limit:g}s"
-            if error is None:
-                body = self._codec.encode(result)
         except asyncio.CancelledError:
             raise  # the connection is gone or the server is closing: nobody to answer
         except Exception as exc:
             error = str(exc) or type(exc).__name__
+        self._answer(key, method, started, result, error)
+
+    def _answer(
+        self, key: Any, method: Method, started: float, result: Any, error: str | None
+    ) -> None:
+        """Encode and queue the reply to request ``key``; count the call."""
+        if error is None:
+            try:
+                body = self._codec.encode(result)
+            except Exception as exc:
+                error = str(exc) or type(exc).__name__
         method.calls += 1
         method.seconds += time.perf_counter() - started
         if error is not None:
@@ -415,13 +468,44 @@ class _Connection(asyncio.Protocol):
             self.write(
                 jsonrpc.encode_error(key, error) if self._jsonrpc else wire.encode_error(key, error)
             )
+        elif self._jsonrpc:
+            self.write(jsonrpc.encode_result(key, body))
         else:
-            self.write(
-                jsonrpc.encode_result(key, body) if self._jsonrpc else wire.encode_reply(key, body)
-            )
+            self.write(wire.reply_head(key, len(body)))
+            self.write(body)
 
     def _invoke(self, method: Method, arg: Any) -> Awaitable[Any]:
         if method.is_async:
             coro: Awaitable[Any] = method.func(arg)
             return coro
         return self._loop.run_in_executor(self.server.executor, method.func, arg)
+
+
+@types.coroutine
+def _resume(coro: Coroutine[Any, Any, Any], waiting: Any) -> Generator[Any, None, Any]:
+    """Carry on, inside a Task, a coroutine whose first step already ran and yielded ``waiting``.
+
+    The Task first waits on what the coroutine was waiting on; anything thrown in meanwhile
+    (cancellation) is thrown into the coroutine where it stopped. After that ``yield from``
+    hands the coroutine to the Task outright, resuming it with ``send(None)`` as a Task would.
+    """
+    try:
+        yield waiting
+    except BaseException as exc:
+        try:
+            waiting = coro.throw(exc)
+        except StopIteration as done:
+            return done.value
+        return (yield from _resume(coro, waiting))
+    return (yield from coro)
+
+
+def _eager_error(exc: Exception) -> str:
+    """The error string of a handler that raised in its first step, with a hint where one helps."""
+    text = str(exc) or type(exc).__name__
+    if isinstance(exc, RuntimeError) and ("inside a task" in text or "parent task" in text):
+        text += (
+            " (gee.rpc runs a handler's first step without a Task: await something before "
+            "asyncio.timeout() or a TaskGroup, or serve with Server(eager=False))"
+        )
+    return text
