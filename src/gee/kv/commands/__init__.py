@@ -112,6 +112,7 @@ _MODULES = (
     "hashes",
     "sets",
     "zsets",
+    "zsetops",
     "tx",
     "pubsub",
     "scripting",
