@@ -246,6 +246,7 @@ class Client(asyncio.Protocol):
         keyspace = self.keyspace
         propagating = self.server.propagate is not None
         last: list[bytes] | None = None
+        fast = 0  # commands run on the fast path, added to the server's count once
         try:
             while True:
                 req = reader.gets()
@@ -269,7 +270,7 @@ class Client(asyncio.Protocol):
                 ):
                     execute(req)
                 else:
-                    self.server.commands_processed += 1
+                    fast += 1
                     try:
                         cmd.func(self, req)
                     except CommandError as exc:
@@ -279,10 +280,13 @@ class Client(asyncio.Protocol):
                     if keyspace.ready_keys:
                         self.server.serve_ready()
                 if self.blocked is not None or self.closing:
+                    self.server.commands_processed += fast
                     self.last_command = req[0].lower()
                     self._after_chunk(self.last_chunk if data is None else data, req)
                     return
         except hiredis.ProtocolError as exc:
+            self.server.commands_processed += fast
+            fast = 0
             rest = _after(data, last) if data is not None else None
             if not rest or rest[0] == 42:
                 raise ProtocolError(_hiredis_error(str(exc))) from None
@@ -293,6 +297,7 @@ class Client(asyncio.Protocol):
                 self.reader.feed(rest)
                 self.process(rest)
             return
+        self.server.commands_processed += fast
         if last is not None:
             if last:
                 self.last_command = last[0].lower()
