@@ -167,3 +167,22 @@ def test_shutdown_command_stops_the_server() -> None:
     server.thread.join(5)
     assert not server.thread.is_alive()
     server.server.log_file.close()
+
+
+def test_gee_kv_stops_cleanly_on_sigint(tmp_path: Path) -> None:
+    port = free_port()
+    argv = [sys.executable, "-m", "gee", "kv", "--port", str(port), "--bind", "127.0.0.1"]
+    proc = subprocess.Popen(
+        [*argv, "--dir", str(tmp_path)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    try:
+        wait_for(lambda: _answers(port), what="gee kv")
+        client = RawClient(port)
+        client.send("blpop", "q", "0")
+        proc.send_signal(signal.SIGINT)
+        assert proc.wait(10) == 0
+        client.close()
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
