@@ -433,6 +433,13 @@ def test_cache_peer_endpoint_target_is_half_of_go() -> None:
     )
 
 
+def test_cache_peer_endpoint_keeps_the_median_round_or_the_failure() -> None:
+    rounds = [Result("gee", cache_peer.CASE, value) for value in (30.0, 10.0, 20.0, 40.0)]
+    assert cache_peer.median_round(rounds).value == 20.0
+    failed = Result("gee", cache_peer.CASE, status="failed", detail="died")
+    assert cache_peer.median_round([rounds[0], failed]) is failed
+
+
 def test_cache_cluster_keys_belong_to_the_node_asked_for() -> None:
     from gee.cache import HashRing
 
