@@ -196,6 +196,7 @@ class _Connection(asyncio.Protocol):
         self._jsonrpc = False
         self._loop = asyncio.get_running_loop()
         self._out: list[bytes] = []  # frames waiting for this iteration's flush
+        self._methods = server._methods  # the server's table, one attribute lookup nearer
 
     @property
     def tasks(self) -> set[asyncio.Task[None]]:
@@ -345,10 +346,13 @@ class _Connection(asyncio.Protocol):
     def _on_frame(self, seq: int, kind: int, deadline_ms: int, name: bytes, body: Any) -> None:
         if kind != wire.REQUEST:
             raise ProtocolError(f"client sent a frame of kind {kind}; want requests only")
-        method = self.server.find(name)
-        if isinstance(method, str):
-            self.write(wire.encode_error(seq, method))
-            return
+        method = self._methods.get(name)
+        if method is None:
+            missing = self.server.find(name)
+            if isinstance(missing, str):
+                self.write(wire.encode_error(seq, missing))
+                return
+            method = missing
         try:
             arg = method.decoders[self._codec.id](body)
         except msgspec.DecodeError as exc:  # includes ValidationError: names the field
@@ -385,9 +389,6 @@ class _Connection(asyncio.Protocol):
         self._start(key, method, arg, None)
 
     def _start(self, key: Any, method: Method, arg: Any, deadline: float | None) -> None:
-        limit = self.server.handle_timeout
-        if deadline is not None and (limit is None or deadline < limit):
-            limit = deadline
         started = time.perf_counter()
         if not method.is_async or not self.server.eager:
             awaitable = self._invoke(method, arg)
@@ -415,6 +416,9 @@ class _Connection(asyncio.Protocol):
                 self._answer(key, method, started, None, "rpc server: handler cancelled itself")
                 return
             awaitable = _resume(coro, waiting)
+        limit = self.server.handle_timeout
+        if deadline is not None and (limit is None or deadline < limit):
+            limit = deadline
         task = self._loop.create_task(
             self._finish(key, method, started, awaitable, limit), context=context
         )
@@ -471,8 +475,11 @@ class _Connection(asyncio.Protocol):
         elif self._jsonrpc:
             self.write(jsonrpc.encode_result(key, body))
         else:
-            self.write(wire.reply_head(key, len(body)))
-            self.write(body)
+            out = self._out  # write(), twice over, without the second check
+            if not out:
+                self._loop.call_soon(self._flush)
+            out.append(wire.reply_head(key, len(body)))
+            out.append(body)
 
     def _invoke(self, method: Method, arg: Any) -> Awaitable[Any]:
         if method.is_async:
