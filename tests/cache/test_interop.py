@@ -255,7 +255,13 @@ async def test_go_alone_loads_the_wrong_key_for_a_space(
     ports = free_ports(2)
     urls = [f"http://127.0.0.1:{p}" for p in ports]
     ring = HashRing.of(urls)
-    key = next(f"a b{i}" for i in range(100) if ring.owner(f"a b{i}") == urls[1])
+    # Both spellings must be node 1's: the Go owner looks the mis-decoded 'a+b' key up again,
+    # and would forward it to node 0 if node 0 owned that spelling.
+    key = next(
+        f"a b{i}"
+        for i in range(1000)
+        if ring.owner(f"a b{i}") == urls[1] and ring.owner(f"a+b{i}") == urls[1]
+    )
     with (
         go_node(go_node_binary, tmp_path / "0", ports[0], urls),
         go_node(go_node_binary, tmp_path / "1", ports[1], urls),
