@@ -31,14 +31,18 @@ LONG_MAX = INT64_MAX
 
 
 def parse_int_or_none(raw: bytes) -> int | None:
-    """Parse a signed 64-bit integer exactly as Redis's ``string2ll``; None when invalid."""
-    if not raw or len(raw) > 20:
+    """Parse a signed 64-bit integer exactly as Redis's ``string2ll``; None when invalid.
+
+    ``int()`` is laxer (spaces, ``+``, ``_``, leading zeros, ``-0``); requiring the value to
+    print back as the same bytes refuses exactly what Redis refuses.
+    """
+    if len(raw) > 20:
         return None
-    body = raw[1:] if raw[0] == 45 else raw
-    if not body.isdigit() or (body[0] == 48 and (len(body) > 1 or raw[0] == 45)):
+    try:
+        value = int(raw)
+    except ValueError:
         return None
-    value = int(raw)
-    if value > INT64_MAX or value < INT64_MIN:
+    if b"%d" % value != raw or value > INT64_MAX or value < INT64_MIN:
         return None
     return value
 

@@ -18,7 +18,6 @@ from gee.kv.commands.common import (
     SYNTAX,
     WRONGTYPE,
     parse_int,
-    parse_int_or_none,
 )
 from gee.kv.errors import CommandError
 from gee.kv.keyspace import now_ms
@@ -320,22 +319,28 @@ def setrange(c: Client, args: list[bytes]) -> None:
 
 def _incr(c: Client, key: bytes, delta: int, what: str = "increment or decrement") -> None:
     db = c.db
-    old = db.get(key)
+    old = db.data.get(key)
+    if old is not None and db.expires and key in db.expires:
+        old = db.get(key)
     if old is None:
         current = 0
     elif old.__class__ is not bytes:
         raise CommandError(WRONGTYPE)
     else:
-        parsed = parse_int_or_none(old)
-        if parsed is None:
+        # Inlined parse_int_or_none: counters are the hot path of INCR-heavy traffic.
+        try:
+            current = int(old)
+        except ValueError:
+            raise CommandError(NOT_INTEGER) from None
+        if b"%d" % current != old or current > INT64_MAX or current < INT64_MIN:
             raise CommandError(NOT_INTEGER)
-        current = parsed
     result = current + delta
     if result > INT64_MAX or result < INT64_MIN:
         raise CommandError(f"ERR {what} would overflow")
-    db.data[key] = b"%d" % result
+    text = b"%d" % result
+    db.data[key] = text
     db.modified(key)
-    c.out += integer(result)
+    c.out += b":%s\r\n" % text
 
 
 @command("incr")
