@@ -4,7 +4,9 @@ Three tables, as issue 5 asks: (1) the in-process hit path, gets per second (``i
 (2) one node's peer endpoint under wrk, gee on uvicorn and granian against a Go groupcache
 node (``peer``); (3) the latency of a remote hit through a 3-node cluster, gee's and Go's
 (``cluster``). The Go node (``groupcache_node.go``) is built offline against Debian's
-groupcache (``golang``); the gee node served by granian is ``node``.
+groupcache (``golang``); the gee node served by granian is ``node``. When a gee node falls short
+of the Go node, ``python -m bench.cache.profile_node --profile`` shows where its per-request
+time goes, in-process, function by function.
 """
 
 from __future__ import annotations
