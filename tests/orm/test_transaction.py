@@ -156,3 +156,30 @@ def test_killed_mariadb_connection_leaves_database_as_before(
             assert count(engine) == 0
     finally:
         mariadb_query(mariadb_server, f"DROP DATABASE {name}")
+
+
+def test_session_keeps_working_after_a_failed_statement(users: Engine) -> None:
+    # On PostgreSQL a session runs every statement on one reused cursor, and statements run 5
+    # times are prepared on the server: a failure (inside a transaction or not) must leave both
+    # usable for whatever the session runs next.
+    with users.session() as s:
+        s.insert(User(name="a", age=1, email="same"))
+        for round in range(7):
+            s.begin()
+            s.insert(User(name=f"t{round}", age=round))
+            with pytest.raises(IntegrityError):
+                s.insert(User(name="dup", age=0, email="same"))
+            s.rollback()
+            with pytest.raises(IntegrityError):
+                s.insert(User(name="dup", age=0, email="same"))
+            got = s.get(User, 1)
+            assert got is not None
+            assert got.name == "a"
+        user = User(name="b", age=2)
+        s.insert(user)
+        assert user.id is not None
+        assert s.insert_many([User(name="c", age=3), User(name="d", age=4)]) == 2
+        user.age = 20
+        assert s.update(user) == 1
+        assert sorted(u.name for u in s.query(User).all()) == ["a", "b", "c", "d"]
+    assert count(users) == 4

@@ -70,12 +70,12 @@ def plan(session: Session, table: Table, allow_destructive: bool) -> list[str]:
     wanted = {c.column for c in table.columns}
     statements: list[str] = []
     q = dialect.quote
-    empty = not session._fetch(f"SELECT 1 FROM {q(table.name)} LIMIT 1", ())
+    empty = not session._select(f"SELECT 1 FROM {q(table.name)} LIMIT 1", ())
     added = [c for c in table.columns if c.column not in existing]
     removed = [name for name in existing if name not in wanted]
     for name in removed:
         sql = f"SELECT 1 FROM {q(table.name)} WHERE {q(name)} IS NOT NULL LIMIT 1"
-        if session._fetch(sql, ()) and not allow_destructive:
+        if session._select(sql, ()) and not allow_destructive:
             raise SchemaError(
                 f"migrating {table.name} would drop column {name!r}, which holds data; pass "
                 "allow_destructive=True to drop it"

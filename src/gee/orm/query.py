@@ -180,7 +180,7 @@ class Query(Generic[R]):
         session = self._session
         dialect = session.dialect
         sql, params = statement.compile(dialect)
-        rows = session._fetch(sql, params)
+        rows = session._select(sql, params)
         if self._columns is None:
             objects = loader(dialect, self._table)(rows)
             if AFTER_QUERY in self._table.hooks:
@@ -201,11 +201,11 @@ class Query(Generic[R]):
         else:
             plain = self._copy(_order_by=())
             sql, params = plain._select(columns=star).compile(self._session.dialect)
-        return int(self._session._fetch(sql, params)[0][0])
+        return int(self._session._select(sql, params)[0][0])
 
     def exists(self) -> bool:
         sql, params = self._select(columns=(Raw("1"),), limit=1).compile(self._session.dialect)
-        return bool(self._session._fetch(sql, params))
+        return bool(self._session._select(sql, params))
 
     def update(self, **values: object) -> int:
         """Set fields on every matching row; return how many matched.

@@ -1,8 +1,8 @@
 """Session: one connection's worth of work — queries, writes, DDL and transactions.
 
-Every statement goes through ``_fetch`` or ``_execute``, the one place where driver exceptions
-are translated into ``gee.orm.errors`` and statements are logged (at DEBUG on the ``gee.orm``
-logger; nothing is formatted when that level is off).
+Every statement goes through ``_fetch``, ``_select``, ``_execute`` or ``_executemany``, the one
+place where driver exceptions are translated into ``gee.orm.errors`` and statements are logged
+(at DEBUG on the ``gee.orm`` logger; nothing is formatted when that level is off).
 
 Transactions: outside one, each statement commits on its own (the connection is in autocommit
 mode). ``begin()/commit()/rollback()`` drive one explicitly; ``with s.transaction():`` commits
@@ -56,6 +56,9 @@ class Session:
         self.engine = engine
         self.dialect = engine.dialect
         self._conn: Any = engine.pool.acquire()
+        # What statements run on: the connection, or one cursor kept for the session where the
+        # driver's cursors are reusable (``Dialect.cursor``); None once closed.
+        self._cursor: Any = self.dialect.cursor(self._conn)
         self._depth = 0  # 0: no transaction; 1: BEGIN; n > 1: n - 1 savepoints inside it
         self._broken = False
 
@@ -76,38 +79,39 @@ class Session:
         return conn
 
     def _fetch(self, sql: str, params: Sequence[object]) -> list[Any]:
-        conn = self._connection()
-        dialect = self.dialect
-        try:
-            if log.isEnabledFor(logging.DEBUG):
-                start = time.perf_counter()
-                rows = dialect.fetchall(conn, sql, params)
-                log.debug("%.3f ms %s %r", (time.perf_counter() - start) * 1e3, sql, params)
-                return rows
-            return dialect.fetchall(conn, sql, params)
-        except dialect.error as exc:
-            raise self._translate(exc, sql, params) from exc
+        """Run any statement; its rows, [] when it returns none."""
+        return self._run(self.dialect.fetchall, sql, params)  # type: ignore[no-any-return]
+
+    def _select(self, sql: str, params: Sequence[object]) -> list[Any]:
+        """Run a statement known to return rows (SELECT, RETURNING): cheaper than ``_fetch``."""
+        return self._run(self.dialect.select, sql, params)  # type: ignore[no-any-return]
 
     def _execute(self, sql: str, params: Sequence[object]) -> tuple[int, int | None]:
-        conn = self._connection()
-        dialect = self.dialect
+        return self._run(self.dialect.execute, sql, params)  # type: ignore[no-any-return]
+
+    def _run(self, call: Any, sql: str, params: Sequence[object]) -> Any:
+        cur = self._cursor
+        if cur is None:
+            self._connection()  # raises: closed
         try:
             if log.isEnabledFor(logging.DEBUG):
                 start = time.perf_counter()
-                result = dialect.execute(conn, sql, params)
+                result = call(cur, sql, params)
                 log.debug("%.3f ms %s %r", (time.perf_counter() - start) * 1e3, sql, params)
                 return result
-            return dialect.execute(conn, sql, params)
-        except dialect.error as exc:
+            return call(cur, sql, params)
+        except self.dialect.error as exc:
             raise self._translate(exc, sql, params) from exc
 
     def _executemany(self, sql: str, rows: Sequence[Sequence[object]]) -> int:
-        conn = self._connection()
+        cur = self._cursor
+        if cur is None:
+            self._connection()  # raises: closed
         dialect = self.dialect
         try:
             if log.isEnabledFor(logging.DEBUG):
                 log.debug("executemany %s (%d rows)", sql, len(rows))
-            return dialect.executemany(conn, sql, rows)
+            return dialect.executemany(cur, sql, rows)
         except dialect.error as exc:
             raise self._translate(exc, sql, rows[0] if rows else ()) from exc
 
@@ -145,7 +149,7 @@ class Session:
         for column, value in zip(pk, values, strict=True):
             column.validate(value)
             params.append(self._write(column.kind, value))
-        rows = self._fetch(sql, params)
+        rows = self._select(sql, params)
         if not rows:
             return None
         objects: list[M] = loader(self.dialect, table)(rows)
@@ -241,7 +245,7 @@ class Session:
         else:
             sql, extract = without_key
             if self.dialect.returning:
-                values[auto] = self._fetch(sql, extract(obj))[0][0]
+                values[auto] = self._select(sql, extract(obj))[0][0]
             else:
                 values[auto] = self._execute(sql, extract(obj))[1]
         if hooks and AFTER_INSERT in hooks:
@@ -340,7 +344,7 @@ class Session:
                 obj.before_insert(self)  # type: ignore[attr-defined]
             params = extract(obj)
             if generate and dialect.name != "mysql":
-                rows = self._fetch(sql, params)
+                rows = self._select(sql, params)
                 if rows:
                     obj.__dict__[auto.name] = rows[0][0]  # type: ignore[union-attr]
             else:
@@ -454,7 +458,7 @@ class Session:
     def has_table(self, model: type[Model] | str) -> bool:
         name = model if isinstance(model, str) else table_of(model).name
         sql, params = self.dialect.has_table(name)
-        return bool(self._fetch(sql, params))
+        return bool(self._select(sql, params))
 
     # ------------------------------------------------------------------ transactions
 
@@ -528,7 +532,7 @@ class Session:
             return
         if self._depth:
             self._quiet_rollback()
-        self._conn = None
+        self._conn = self._cursor = None
         self.engine.pool.release(conn, broken=self._broken)
 
     def __enter__(self) -> Session:

@@ -3,8 +3,8 @@
 A dialect owns: identifier quoting and the placeholder, the SQL type of each column kind, the
 conversions of values on their way in (``writer``) and out (``reader``), DDL, INSERT with
 generated keys (``RETURNING`` or the cursor's last-insert-id), upsert syntax, "does this table
-exist", and the four DB-API calls the session makes (``fetchall``, ``execute``, ``executemany``,
-``connect``). Everything else in gee.orm is written once against this class.
+exist", and the DB-API calls the session makes (``connect``, ``cursor``, ``fetchall``, ``select``,
+``execute``, ``executemany``). Everything else in gee.orm is written once against this class.
 """
 
 from __future__ import annotations
@@ -231,6 +231,15 @@ class Dialect:
         """A new DB-API connection in autocommit mode (gee issues BEGIN itself)."""
         raise NotImplementedError
 
+    def cursor(self, conn: Connection) -> Connection:
+        """What a session runs its statements on: ``conn`` itself here (a cursor per statement).
+
+        A dialect whose driver's cursors are cheap to reuse returns one long-lived cursor
+        instead, saving a cursor's set-up and close per statement; the DB-API calls below then
+        get that cursor as their ``conn``.
+        """
+        return conn
+
     def fetchall(self, conn: Connection, sql: str, params: Sequence[object]) -> list[Any]:
         """Run a statement; return its rows ([] for a statement that returns none)."""
         with conn.cursor() as cur:
@@ -238,6 +247,16 @@ class Dialect:
             if cur.description is None:
                 return []
             return cur.fetchall()  # type: ignore[no-any-return]  # a list, or PyMySQL's tuple
+
+    def select(self, conn: Connection, sql: str, params: Sequence[object]) -> list[Any]:
+        """Run a statement known to return rows (SELECT, RETURNING); return them.
+
+        Unlike ``fetchall`` it never asks the cursor for its ``description``, which some drivers
+        (psycopg) build on demand, column objects and all, for every statement.
+        """
+        with conn.cursor() as cur:
+            cur.execute(sql, params)
+            return cur.fetchall()  # type: ignore[no-any-return]
 
     def execute(
         self, conn: Connection, sql: str, params: Sequence[object]

@@ -108,6 +108,9 @@ class SQLiteDialect(Dialect):
     def fetchall(self, conn: Connection, sql: str, params: Sequence[object]) -> list[Any]:
         return conn.execute(sql, params).fetchall()  # type: ignore[no-any-return]
 
+    # sqlite3's fetchall() of a statement without rows is [] already.
+    select = fetchall
+
     def execute(
         self, conn: Connection, sql: str, params: Sequence[object]
     ) -> tuple[int, int | None]:
