@@ -384,7 +384,7 @@ class Eager:
 
 
 @pytest.mark.parametrize("eager", [True, False])
-async def test_handlers_run_eagerly_unless_told_not_to(eager: bool) -> None:
+async def test_handlers_run_eagerly_only_when_asked(eager: bool) -> None:
     server = gee.rpc.Server(eager=eager)
     service = Eager()
     server.register(service)
@@ -410,12 +410,25 @@ async def test_handlers_run_eagerly_unless_told_not_to(eager: bool) -> None:
 
 
 async def test_eager_handler_that_waits_still_times_out() -> None:
-    server = gee.rpc.Server(handle_timeout=0.05)
+    server = gee.rpc.Server(handle_timeout=0.05, eager=True)
     server.register(Eager())
     address = await server.start()
     try:
         async with gee.rpc.Client(str(address)) as client:
             # the cancellation reaches the handler inside its first await; it swallows it
             assert await client.call("Eager.Shrug", 3, timeout=2) == 3
+    finally:
+        await server.shutdown(grace=0.5)
+
+
+async def test_default_server_runs_handlers_that_open_with_a_timeout() -> None:
+    # asyncio.timeout() as a handler's first statement is common; the default must allow it.
+    server = gee.rpc.Server()
+    assert server.eager is False, "eager must be opt-in"
+    server.register(Eager())
+    address = await server.start()
+    try:
+        async with gee.rpc.Client(str(address)) as client:
+            assert await client.call("Eager.TimeoutFirst", 3) == 3
     finally:
         await server.shutdown(grace=0.5)

@@ -55,6 +55,11 @@ def add_parser(subparsers: Any) -> None:
     serve.add_argument(
         "--handle-timeout", type=float, default=None, help="cancel handlers after this many s"
     )
+    serve.add_argument(
+        "--eager",
+        action="store_true",
+        help="run handlers without a task until they wait (faster; see docs/rpc.md)",
+    )
     serve.set_defaults(func=_serve)
 
     call = sub.add_parser("call", help="call one method and print the reply as JSON")
@@ -110,7 +115,7 @@ def _serve(args: argparse.Namespace) -> int:
     from gee.rpc.registry import announce
     from gee.rpc.server import Server
 
-    server = Server(handle_timeout=args.handle_timeout)
+    server = Server(handle_timeout=args.handle_timeout, eager=args.eager)
     for spec in args.services:
         module_name, _, attr = spec.partition(":")
         if not attr:

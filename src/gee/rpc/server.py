@@ -57,9 +57,11 @@ class Server:
     still running after that many seconds is cancelled and the caller gets an error. A request
     carrying a deadline shortens it further. ``max_frame`` bounds every incoming frame (and JSON
     line). ``executor`` runs plain ``def`` methods; None means the loop's default pool.
-    ``eager`` runs each ``async def`` handler's first step at once, without a Task, and wraps
-    it in one only if it waits (see "Handlers run eagerly" in docs/rpc.md); False gives every
-    request its own Task from the start, for handlers that need one before their first await.
+    ``eager`` (off by default) runs each ``async def`` handler's first step at once, without a
+    Task, and wraps it in one only if it waits (see "Eager handlers" in docs/rpc.md): cheaper
+    per call, but a handler then has no current task before its first real wait, so
+    ``asyncio.timeout()`` or a TaskGroup opened first thing fails. Off, every request gets its
+    own Task from the start and any ``async def`` works.
     """
 
     def __init__(
@@ -68,7 +70,7 @@ class Server:
         handle_timeout: float | None = None,
         max_frame: int = wire.DEFAULT_MAX_FRAME,
         executor: Executor | None = None,
-        eager: bool = True,
+        eager: bool = False,
     ) -> None:
         self.handle_timeout = handle_timeout
         self.eager = eager
@@ -401,7 +403,7 @@ class _Connection(asyncio.Protocol):
             # stopped, and only then can it be cancelled, so only then does ``limit`` apply.
             # It runs in a copy of the context, as a Task would, so context variables it sets
             # do not leak into the next request. What it cannot have before its first real
-            # wait is a current task: see "Handlers run eagerly" in docs/rpc.md.
+            # wait is a current task: see "Eager handlers" in docs/rpc.md.
             context = contextvars.copy_context()
             coro = method.func(arg)
             try:
