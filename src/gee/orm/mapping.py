@@ -20,7 +20,7 @@ if TYPE_CHECKING:
     from gee.orm.dialects.base import Dialect
     from gee.orm.schema import Table
 
-__all__ = ["loader", "params_extractor", "row_converter"]
+__all__ = ["key_params", "loader", "one_loader", "params_extractor", "row_converter"]
 
 Loader = Callable[[Sequence[Sequence[Any]]], list[Any]]
 Extractor = Callable[[Any], tuple[Any, ...]]
@@ -28,7 +28,20 @@ Extractor = Callable[[Any], tuple[Any, ...]]
 
 def loader(dialect: Dialect, table: Table) -> Loader:
     """A function turning a list of full rows of ``table`` into model instances."""
-    key = ("load", table)
+    return _generated(dialect, table, one=False)
+
+
+def one_loader(dialect: Dialect, table: Table) -> Callable[[Sequence[Any]], Any]:
+    """A function turning one full row of ``table`` into a model instance.
+
+    For lookups by primary key: it saves building a list around the row and another around the
+    instance, a measurable share of a ``get``.
+    """
+    return _generated(dialect, table, one=True)
+
+
+def _generated(dialect: Dialect, table: Table, one: bool) -> Callable[[Any], Any]:
+    key = ("load", table, one)
     found = dialect.cache.get(key)
     if found is not None:
         return found  # type: ignore[no-any-return]
@@ -44,19 +57,29 @@ def loader(dialect: Dialect, table: Table) -> Loader:
             sets.append(f"o.{c.name} = None if v{i} is None else r{i}(v{i})")
     # Attribute assignments on a fresh instance keep CPython's key-sharing instance dicts;
     # assigning a whole new __dict__ measured ~1.5x slower here.
-    body = "\n".join(f"        {line}" for line in sets)
-    source = (
-        "def load(rows):\n"
-        "    out = []\n"
-        "    add = out.append\n"
-        f"    for {', '.join(names)}, in rows:\n"
-        "        o = new(cls)\n"
-        f"{body}\n"
-        "        add(o)\n"
-        "    return out\n"
-    )
+    if one:
+        body = "\n".join(f"    {line}" for line in sets)
+        source = (
+            "def load_one(row):\n"
+            f"    {', '.join(names)}, = row\n"
+            "    o = new(cls)\n"
+            f"{body}\n"
+            "    return o\n"
+        )
+    else:
+        body = "\n".join(f"        {line}" for line in sets)
+        source = (
+            "def load(rows):\n"
+            "    out = []\n"
+            "    add = out.append\n"
+            f"    for {', '.join(names)}, in rows:\n"
+            "        o = new(cls)\n"
+            f"{body}\n"
+            "        add(o)\n"
+            "    return out\n"
+        )
     exec(source, namespace)
-    function: Loader = namespace["load"]
+    function: Callable[[Any], Any] = namespace["load_one" if one else "load"]
     dialect.cache[key] = function
     return function
 
@@ -119,6 +142,40 @@ def params_extractor(dialect: Dialect, table: Table, columns: Sequence[Column[An
     function: Extractor = namespace["extract"]
     dialect.cache[key] = function
     return function
+
+
+def key_params(dialect: Dialect, table: Table) -> Callable[[object], tuple[Any, ...]]:
+    """A function turning a primary key as ``Session.get`` takes it into its bound values.
+
+    ``key`` is the value of a one-column key, a tuple for a composite one; each value is checked
+    against its column's type (``None`` passes: it matches no row) and written for the driver.
+    """
+    pk = table.primary_key
+    name = table.model.__name__
+    if len(pk) == 1:
+        column = pk[0]
+        exact = column.python_type
+        write = dialect.writer(column.kind)
+
+        # The common case, one call per lookup: a value of the exact declared type needs no check.
+        def one(key: object) -> tuple[Any, ...]:
+            if key.__class__ is not exact:
+                column.validate(key)
+            return (key if write is None or key is None else write(key),)
+
+        return one
+    writers = [dialect.writer(c.kind) for c in pk]
+
+    def many(key: object) -> tuple[Any, ...]:
+        if not isinstance(key, tuple) or len(key) != len(pk):
+            raise QueryError(f"{name} has a {len(pk)}-column key; got {key!r}")
+        values = []
+        for column, write, value in zip(pk, writers, key, strict=True):
+            column.validate(value)
+            values.append(value if write is None or value is None else write(value))
+        return tuple(values)
+
+    return many
 
 
 def _bad(column: Column[Any], value: object) -> None:

@@ -29,7 +29,7 @@ from gee.orm.hooks import (
     BEFORE_UPDATE,
     run_hooks,
 )
-from gee.orm.mapping import loader, params_extractor
+from gee.orm.mapping import key_params, one_loader, params_extractor
 from gee.orm.query import Query
 from gee.orm.schema import Model, Table, table_of
 
@@ -137,25 +137,31 @@ class Session:
 
     def get(self, model: type[M], key: object) -> M | None:
         """The row with primary key ``key`` (a tuple for a composite key), or None."""
-        table = table_of(model)
-        pk = table.primary_key
-        if not pk:
-            raise QueryError(f"{model.__name__} has no primary key; use query().where()")
-        values = key if isinstance(key, tuple) and len(pk) > 1 else (key,)
-        if len(values) != len(pk):
-            raise QueryError(f"{model.__name__} has a {len(pk)}-column key; got {key!r}")
-        sql = self._cached(("get", table), lambda: self._by_key_sql(table, "SELECT"))
-        params = []
-        for column, value in zip(pk, values, strict=True):
-            column.validate(value)
-            params.append(self._write(column.kind, value))
-        rows = self._select(sql, params)
+        # One lookup finds everything prepared for the model; the statement returns one row.
+        plan = self.dialect.cache.get(("get", model))
+        if plan is None:
+            plan = self._get_plan(model)
+        sql, params, load_one, after_query = plan
+        rows = self._select(sql, params(key))
         if not rows:
             return None
-        objects: list[M] = loader(self.dialect, table)(rows)
-        if "after_query" in table.hooks:
-            run_hooks("after_query", objects, self)
-        return objects[0]
+        obj: M = load_one(rows[0])
+        if after_query:
+            run_hooks("after_query", [obj], self)
+        return obj
+
+    def _get_plan(self, model: type[Model]) -> tuple[str, Any, Any, bool]:
+        table = table_of(model)
+        if not table.primary_key:
+            raise QueryError(f"{model.__name__} has no primary key; use query().where()")
+        plan = (
+            self._by_key_sql(table, "SELECT"),
+            key_params(self.dialect, table),
+            one_loader(self.dialect, table),
+            "after_query" in table.hooks,
+        )
+        self.dialect.cache[("get", model)] = plan
+        return plan
 
     def _write(self, kind: str | None, value: object) -> object:
         write = self.dialect.writer(kind) if kind else None
