@@ -16,6 +16,7 @@ import logging
 import time
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
+from operator import attrgetter
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from gee.orm.clause import Column, Raw
@@ -280,13 +281,8 @@ class Session:
         Faster than ``insert`` for bulk loads, at a price: generated keys are not filled in.
         All rows are inserted or none.
         """
-        groups: dict[tuple[Table, bool], list[Model]] = {}
-        for obj in objects:
-            table = _table(obj)
-            auto = table.auto
-            generate = auto is not None and obj.__dict__[auto.name] is None
-            groups.setdefault((table, generate), []).append(obj)
         total = 0
+        groups = _groups(objects)
         with self.transaction():
             for (table, generate), group in groups.items():
                 if BEFORE_INSERT in table.hooks:
@@ -550,6 +546,31 @@ class Session:
     def __repr__(self) -> str:
         state = "closed" if self._conn is None else f"depth={self._depth}"
         return f"<Session {self.dialect.name} {state}>"
+
+
+def _groups(objects: Iterable[Model]) -> dict[tuple[Table, bool], list[Model]]:
+    """``objects`` by table and by "is its generated key missing", in order of appearance.
+
+    A bulk load is nearly always objects of one class, all with or all without their key: that
+    case is recognised with C-speed passes (``map``, ``set``, ``list.count``) instead of a Python
+    loop per object.
+    """
+    objects = list(objects)
+    if objects and len(set(map(type, objects))) == 1:
+        table = _table(objects[0])
+        auto = table.auto
+        if auto is None:
+            return {(table, False): objects}
+        missing = list(map(attrgetter(auto.name), objects)).count(None)
+        if missing in (0, len(objects)):
+            return {(table, missing > 0): objects}
+    groups: dict[tuple[Table, bool], list[Model]] = {}
+    for obj in objects:
+        table = _table(obj)
+        auto = table.auto
+        generate = auto is not None and obj.__dict__[auto.name] is None
+        groups.setdefault((table, generate), []).append(obj)
+    return groups
 
 
 def _table(obj: object) -> Table:
