@@ -5,6 +5,7 @@
     GeeError
      └── KVError            anything gee.kv raises on purpose
           ├── ConfigError   a bad option on the command line or in the config file
+          ├── RDBError      an RDB file or DUMP payload that cannot be read (names the problem)
           └── CommandError  a command's error reply (its text is what the client sees)
 
 ``CommandError`` is control flow inside the server: the dispatcher turns it into a ``-ERR ...``
@@ -22,6 +23,10 @@ class KVError(GeeError):
 
 class ConfigError(KVError):
     """A configuration option is unknown or has a bad value; the message names it."""
+
+
+class RDBError(KVError):
+    """An RDB file or DUMP payload is malformed, truncated, or fails its CRC64 check."""
 
 
 class CommandError(KVError):
