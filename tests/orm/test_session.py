@@ -6,7 +6,9 @@ import pytest
 
 from gee.orm import (
     Engine,
+    Field,
     IntegrityError,
+    Model,
     MultipleResultsFound,
     NoResultFound,
     ProgrammingError,
@@ -316,3 +318,28 @@ def test_values_never_become_sql(people: Engine, evil: str) -> None:
         assert s.query(User).count() == 6
         assert s.has_table(User)
         assert not s.has_table(evil)
+
+
+class KeyOnly(Model, table="key_only"):
+    a: int = Field(primary_key=True)
+
+
+def test_update_and_delete_by_key_check_the_key_first(engine: Engine) -> None:
+    # update() and delete() cache what they prepare per class: the errors and their order must
+    # not depend on whether the class was seen before.
+    engine.create_table(KeyOnly, Pair)
+    with engine.session() as s:
+        for _ in range(2):
+            with pytest.raises(QueryError, match=r"KeyOnly.a \(primary key\) is None"):
+                s.update(KeyOnly(a=None))  # type: ignore[arg-type]
+            with pytest.raises(QueryError, match="only key fields; nothing to update"):
+                s.update(KeyOnly(a=1))
+            with pytest.raises(QueryError, match=r"Pair.b \(primary key\) is None"):
+                s.update(Pair(a=1, b=None))  # type: ignore[arg-type]
+        s.insert(KeyOnly(a=1), Pair(a=1, b="x", note="n"))
+        assert s.update(Pair(a=1, b="x", note="m")) == 1
+        assert s.update(Pair(a=1, b="y", note="m")) == 0
+        assert s.get(Pair, (1, "x")) == Pair(a=1, b="x", note="m")
+        assert s.delete(KeyOnly(a=1)) == 1
+        assert s.delete(Pair(a=1, b="x")) == 1
+        assert s.query(Pair).count() == 0

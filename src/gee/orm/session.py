@@ -164,10 +164,6 @@ class Session:
         self.dialect.cache[("get", model)] = plan
         return plan
 
-    def _write(self, kind: str | None, value: object) -> object:
-        write = self.dialect.writer(kind) if kind else None
-        return value if write is None or value is None else write(value)
-
     def _by_key_sql(self, table: Table, verb: str, columns: Sequence[Any] = ()) -> str:
         q = self.dialect.quote
         mark = self.dialect.placeholder
@@ -379,23 +375,33 @@ class Session:
 
     def update(self, obj: Model) -> int:
         """Write every field of ``obj`` to its row, found by primary key; return rows matched."""
-        table = _table(obj)
-        key_values = self._key_of(obj, table)
-        if BEFORE_UPDATE in table.hooks:
+        # One lookup finds everything prepared for the class: SQL, extractor, key reader, hooks.
+        plan = self.dialect.cache.get(("update", obj.__class__))
+        if plan is None:
+            plan = self._update_plan(obj)
+        sql, extract, key_of, hooks = plan
+        key_values = key_of(obj)
+        if hooks and BEFORE_UPDATE in hooks:
             obj.before_update(self)  # type: ignore[attr-defined]
-        others = [c for c in table.columns if not c.primary_key]
-        if not others:
-            raise QueryError(f"{table.model.__name__} has only key fields; nothing to update")
-
-        def build() -> tuple[str, Any]:
-            sql = self._by_key_sql(table, "UPDATE", others)
-            return sql, params_extractor(self.dialect, table, others)
-
-        sql, extract = self._cached(("update", table), build)
-        count = self._execute(sql, [*extract(obj), *key_values])[0]
-        if AFTER_UPDATE in table.hooks:
+        if sql is None:
+            raise QueryError(f"{obj.__class__.__name__} has only key fields; nothing to update")
+        count = self._execute(sql, extract(obj) + key_values)[0]
+        if hooks and AFTER_UPDATE in hooks:
             obj.after_update(self)  # type: ignore[attr-defined]
         return count
+
+    def _update_plan(self, obj: Model) -> tuple[str | None, Any, Any, frozenset[str]]:
+        table = _table(obj)
+        key_of = self._key_reader(table)
+        others = [c for c in table.columns if not c.primary_key]
+        plan = (
+            self._by_key_sql(table, "UPDATE", others) if others else None,  # None: update refuses
+            params_extractor(self.dialect, table, others),
+            key_of,
+            table.hooks,
+        )
+        self.dialect.cache[("update", obj.__class__)] = plan
+        return plan
 
     def delete(self, obj: Model) -> int:
         """Delete ``obj``'s row, found by primary key; return rows deleted."""
@@ -409,16 +415,46 @@ class Session:
             obj.after_delete(self)  # type: ignore[attr-defined]
         return count
 
-    def _key_of(self, obj: Model, table: Table) -> list[object]:
+    def _key_of(self, obj: Model, table: Table) -> tuple[object, ...]:
+        return self._key_reader(table)(obj)  # type: ignore[no-any-return]
+
+    def _key_reader(self, table: Table) -> Any:
+        """A function returning the written primary-key values of an instance of ``table``.
+
+        Raises ``QueryError`` when the table has no key, or (the function) when a key field is
+        None. Cached per table: ``update`` and ``delete`` call it once per object.
+        """
         if not table.primary_key:
             raise QueryError(f"{table.model.__name__} has no primary key; use query().update()")
-        values = []
-        for c in table.primary_key:
-            value = obj.__dict__[c.name]
-            if value is None:
-                raise QueryError(f"{table.model.__name__}.{c.name} (primary key) is None")
-            values.append(self._write(c.kind, value))
-        return values
+        found = self.dialect.cache.get(("key", table))
+        if found is not None:
+            return found
+        model = table.model.__name__
+        columns = [(c.name, self.dialect.writer(c.kind)) for c in table.primary_key]
+        if len(columns) == 1:
+            [(name, write)] = columns
+
+            def key_of_one(obj: Model) -> tuple[object, ...]:  # the usual key, without a loop
+                value = obj.__dict__[name]
+                if value is None:
+                    raise QueryError(f"{model}.{name} (primary key) is None")
+                return (value,) if write is None else (write(value),)
+
+            self.dialect.cache[("key", table)] = key_of_one
+            return key_of_one
+
+        def key_of(obj: Model) -> tuple[object, ...]:
+            values = obj.__dict__
+            out = []
+            for name, write in columns:
+                value = values[name]
+                if value is None:
+                    raise QueryError(f"{model}.{name} (primary key) is None")
+                out.append(value if write is None else write(value))
+            return tuple(out)
+
+        self.dialect.cache[("key", table)] = key_of
+        return key_of
 
     # ------------------------------------------------------------------ schema
 
