@@ -150,8 +150,6 @@ def run(args: argparse.Namespace) -> int:
     logging.basicConfig(
         level=args.log_level.upper(), format="%(asctime)s %(name)s %(levelname)s %(message)s"
     )
-    # httpx logs every request at INFO: one line per peer fetch would drown the SlowDB lines.
-    logging.getLogger("httpx").setLevel(logging.WARNING)
     self_url = args.self_url or f"http://{args.host}:{args.port}"
     peers = [p.strip() for p in args.peers.split(",") if p.strip()] or [self_url]
     table = None

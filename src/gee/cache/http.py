@@ -48,8 +48,7 @@ from gee.cache.pb import GetResponse
 from gee.cache.peers import PeerGetter
 
 if TYPE_CHECKING:
-    import httpx
-
+    from gee.cache.httpclient import Client
     from gee.web import Context, Gee
     from gee.web.types import Receive, Scope, Send
 
@@ -107,13 +106,18 @@ def split_path(raw_path: bytes, base_path: str) -> tuple[str, str] | None:
 class HTTPGetter:
     """One remote peer, reached at ``base_url`` (its URL followed by the pool's base path)."""
 
-    __slots__ = ("base_target", "base_url", "pool")
+    __slots__ = ("base_target", "base_url", "host", "pool", "port")
 
     def __init__(self, pool: HTTPPool, base_url: str) -> None:
         self.pool = pool
         self.base_url = base_url
-        # The request target's fixed part (the base URL's path), computed once per peer.
-        self.base_target = urlsplit(base_url).path.encode("ascii")
+        # The address and the request target's fixed part (the base URL's path), once per peer.
+        parts = urlsplit(base_url)
+        if parts.scheme != "http" or not parts.hostname:
+            raise ValueError(f"peer URLs must be http://host[:port]; got {base_url!r}")
+        self.host = parts.hostname
+        self.port = parts.port or 80
+        self.base_target = parts.path.encode("ascii")
 
     def __repr__(self) -> str:
         return f"HTTPGetter({self.base_url!r})"
@@ -174,9 +178,10 @@ class HTTPPool:
         # mutates: a lookup (on any thread) reads one consistent pair, old or new.
         self._members: tuple[HashRing, dict[str, HTTPGetter]] = (HashRing(replicas, hash), {})
         # Created on first use, inside the running loop; closed by aclose().
-        self._client: httpx.AsyncClient | None = None
+        self._client: Client | None = None
         self._token = secrets.token_hex(8)
         self._loop_header = (LOOP_HEADER.encode(), self._token.encode())
+        self._loop_header_line = b"%s: %s\r\n" % self._loop_header
         self.app: Gee = self._build_app()
 
     def __repr__(self) -> str:
@@ -245,54 +250,32 @@ class HTTPPool:
 
     # ------------------------------------------------------------------ client
 
-    def _http(self) -> httpx.AsyncClient:
+    def _http(self) -> Client:
         client = self._client
         if client is None:
-            import httpx
+            from gee.cache.httpclient import Client
 
-            # An idle connection is dropped after 2 s: before uvicorn's 5 s keep-alive timeout
-            # closes it under a request (Go's server keeps idle connections longer).
-            limits = httpx.Limits(
+            client = self._client = Client(
+                timeout=self.timeout,
                 max_connections=self.max_connections,
-                max_keepalive_connections=self.max_connections,
                 keepalive_expiry=KEEPALIVE_EXPIRY,
-            )
-            client = self._client = httpx.AsyncClient(
-                timeout=httpx.Timeout(self.timeout), limits=limits, trust_env=False
             )
         return client
 
     async def _request(self, peer: HTTPGetter, method: str, tail: str) -> bytes:
         """Send one request to a peer and return the 200 body; PeerError for anything else."""
-        import httpx
-
-        url = peer.base_url + tail
-        # The target goes verbatim: httpx would otherwise resolve "." and ".." segments,
-        # which are keys here.
+        # The target goes verbatim, never normalised: "." and ".." segments are keys here.
         target = peer.base_target + tail.encode("ascii")
-        headers = {LOOP_HEADER: self._token}
-        for attempt in (1, 2):
-            try:
-                response = await self._http().request(
-                    method, url, headers=headers, extensions={"target": target}
-                )
-                break
-            except (httpx.RemoteProtocolError, httpx.ReadError, httpx.WriteError) as exc:
-                # A kept-alive connection the peer closed just as we reused it fails before
-                # any answer. GET and DELETE are idempotent: try once more, on a fresh
-                # connection, as Go's http.Transport does; otherwise the key would be counted
-                # a peer error and loaded twice in the cluster.
-                if attempt == 2:
-                    raise PeerError(f"{method} {url}: {type(exc).__name__}: {exc}") from exc
-            except httpx.HTTPError as exc:
-                raise PeerError(f"{method} {url}: {type(exc).__name__}: {exc}") from exc
-        if response.status_code not in (200, 204):
-            text = response.text.strip()[:200]
-            raise PeerError(f"{method} {url}: server returned: {response.status_code} {text}")
-        return response.content
+        status, body = await self._http().request(
+            method, peer.host, peer.port, target, self._loop_header_line
+        )
+        if status not in (200, 204):
+            text = body.decode("utf-8", "replace").strip()[:200]
+            raise PeerError(f"{method} {peer.base_url}{tail}: server returned: {status} {text}")
+        return body
 
     async def aclose(self) -> None:
-        """Close the client's keep-alive connections (the server side needs no closing)."""
+        """Close the client's connections (the server side needs no closing)."""
         client, self._client = self._client, None
         if client is not None:
             await client.aclose()
