@@ -24,7 +24,8 @@ class ThreadedServer:
     """A gee.kv Server running on a private loop in a daemon thread."""
 
     def __init__(self, **options: str) -> None:
-        values = {"port": str(free_port()), "bind": "127.0.0.1", **options}
+        # No save points unless a test asks: the shared server must never write dump.rdb.
+        values = {"port": str(free_port()), "bind": "127.0.0.1", "save": "", **options}
         self.server = Server(Config(values), log_file=open("/dev/null", "w"))  # noqa: SIM115
         self.loop = asyncio.new_event_loop()
         self.ready = threading.Event()

@@ -20,8 +20,9 @@ from typing import Any, TextIO
 from gee.kv.commands import COMMANDS, load_all
 from gee.kv.config import Config
 from gee.kv.connection import Client, _error
-from gee.kv.errors import CommandError
+from gee.kv.errors import CommandError, RDBError
 from gee.kv.keyspace import Keyspace
+from gee.kv.persist.snapshot import Snapshots, load_into
 
 REDIS_VERSION = "7.0.15"
 
@@ -50,7 +51,7 @@ class Server:
         self.blocked_clients = 0
         self.pubsub_messages = 0
         self.start_time = time.time()
-        self.lastsave = int(self.start_time)
+        self.snapshots = Snapshots(self)
         self.ports: list[int] = []
         self._servers: list[asyncio.AbstractServer] = []
         # Called with (db index, argv) after every command that changed the keyspace (inside
@@ -60,6 +61,11 @@ class Server:
         self._cron: asyncio.TimerHandle | None = None
         self._stopped: asyncio.Event | None = None
         self.shutdown_requested = False
+
+    @property
+    def lastsave(self) -> int:
+        """Unix time of the last successful save (start time when there was none)."""
+        return self.snapshots.lastsave
 
     def next_client_id(self) -> int:
         self._next_id += 1
@@ -81,6 +87,7 @@ class Server:
         loop = asyncio.get_running_loop()
         config = self.config
         self._stopped = asyncio.Event()
+        self.load()
         port = config.port
         for host in config.bind:
             server = await loop.create_server(
@@ -96,6 +103,34 @@ class Server:
         self.log(f"Ready to accept connections on port {port}")
         self._cron = loop.call_later(1 / config.hz, self._tick)
 
+    def load(self) -> None:
+        """Load ``dir/dbfilename`` if it exists; RDBError names what is wrong with it."""
+        path = self.config.dir / self.config.values["dbfilename"]
+        if not path.exists():
+            return
+        started = time.perf_counter()
+        try:
+            keys = load_into(self, path)
+        except RDBError as exc:
+            raise RDBError(f"Bad RDB file {path}: {exc}") from None
+        self.keyspace.dirty = 0
+        took = time.perf_counter() - started
+        self.log(f"DB loaded from disk: {took:.3f} seconds ({keys} keys)")
+
+    def prepare_shutdown(self, save: bool | None, force: bool = False) -> bool:
+        """Save before exit when asked (``save`` True) or when save points are configured
+        (``save`` None); return False when the save failed and ``force`` is not set."""
+        snapshots = self.snapshots
+        snapshots.kill_child()
+        if save is None:
+            save = bool(snapshots.save_points())
+        if save:
+            self.log("Saving the final RDB snapshot before exiting.", "#")
+            if not snapshots.save() and not force:
+                self.log("Error trying to save the DB, can't exit.", "#")
+                return False
+        return True
+
     @property
     def port(self) -> int:
         """The TCP port it listens on (the chosen one when configured with 0)."""
@@ -104,6 +139,7 @@ class Server:
     def _tick(self) -> None:
         """The background cycle: active expiry (a few ms at most) and idle-client timeouts."""
         ran_out = self.keyspace.active_expire(0.002)
+        self.snapshots.cron()
         if self.keyspace.ready_keys:
             self.serve_ready()
         timeout = self.config.timeout
@@ -130,6 +166,7 @@ class Server:
 
     def stop(self) -> None:
         """Stop accepting, flush and close every client, end ``serve_forever``."""
+        self.snapshots.kill_child()
         for server in self._servers:
             server.close()
         if self._cron is not None:
@@ -180,7 +217,8 @@ def _install_signals(loop: asyncio.AbstractEventLoop, server: Server) -> None:
     def on_signal(name: str) -> None:
         server.log(f"Received {name} scheduling shutdown...", "#")
         server.log("User requested shutdown...", "#")
-        server.stop()
+        if server.prepare_shutdown(None):
+            server.stop()
 
     for sig in (signal.SIGTERM, signal.SIGINT):
         with contextlib.suppress(NotImplementedError, RuntimeError):
@@ -213,6 +251,9 @@ def run(config: Config | None = None) -> int:
         runner = uvloop.run
     try:
         runner(_main(server))
+    except RDBError as exc:
+        server.log(f"{exc}. Aborting now.", "#")
+        return 1
     except OSError as exc:
         server.log(f"Failed listening on port {server.config.port} (tcp): {exc}", "#")
         return 1

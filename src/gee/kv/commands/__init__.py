@@ -116,6 +116,7 @@ _MODULES = (
     "tx",
     "pubsub",
     "scripting",
+    "persistence",
 )
 
 

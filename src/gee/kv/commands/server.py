@@ -91,12 +91,17 @@ def lastsave(c: Client, args: list[bytes]) -> None:
 
 @command("shutdown")
 def shutdown(c: Client, args: list[bytes]) -> None:
-    for arg in args[1:]:
-        if arg.lower() not in (b"nosave", b"save", b"now", b"force", b"abort"):
-            raise CommandError(SYNTAX)
-    if any(arg.lower() == b"abort" for arg in args[1:]):
+    flags = {arg.lower() for arg in args[1:]}
+    if not flags <= {b"nosave", b"save", b"now", b"force", b"abort"} or (
+        b"nosave" in flags and b"save" in flags
+    ):
+        raise CommandError(SYNTAX)
+    if b"abort" in flags:
         raise CommandError("ERR No shutdown in progress.")
     c.server.log("User requested shutdown...", "#")
+    save = True if b"save" in flags else False if b"nosave" in flags else None
+    if not c.server.prepare_shutdown(save, force=b"force" in flags):
+        raise CommandError("ERR Errors trying to SHUTDOWN. Check logs.")
     c.server.stop()
 
 
@@ -105,6 +110,7 @@ def shutdown(c: Client, args: list[bytes]) -> None:
 
 def _info_sections(c: Client) -> dict[str, list[tuple[str, object]]]:
     server = c.server
+    snapshots = server.snapshots
     now = time.time()
     uptime = int(now - server.start_time)
     usage = resource.getrusage(resource.RUSAGE_SELF)
@@ -163,10 +169,16 @@ def _info_sections(c: Client) -> dict[str, list[tuple[str, object]]]:
             ("loading", 0),
             ("async_loading", 0),
             ("current_cow_peak", 0),
-            ("rdb_changes_since_last_save", keyspace.dirty),
-            ("rdb_bgsave_in_progress", 0),
-            ("rdb_last_save_time", server.lastsave),
-            ("rdb_last_bgsave_status", "ok"),
+            ("rdb_changes_since_last_save", snapshots.changes()),
+            ("rdb_bgsave_in_progress", int(snapshots.child_pid is not None)),
+            ("rdb_last_save_time", snapshots.lastsave),
+            ("rdb_last_bgsave_status", "ok" if snapshots.last_bgsave_ok else "err"),
+            ("rdb_last_bgsave_time_sec", snapshots.last_bgsave_seconds),
+            (
+                "rdb_current_bgsave_time_sec",
+                -1 if snapshots.child_pid is None else int(time.time() - snapshots.child_started),
+            ),
+            ("rdb_saves", snapshots.saves),
             ("aof_enabled", 0),
             ("aof_rewrite_in_progress", 0),
             ("aof_rewrite_scheduled", 0),
