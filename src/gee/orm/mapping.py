@@ -117,12 +117,15 @@ def params_extractor(dialect: Dialect, table: Table, columns: Sequence[Column[An
     if found is not None:
         return found  # type: ignore[no-any-return]
     namespace: dict[str, Any] = {"bad": _bad, "cols": list(columns)}
-    lines = ["def extract(o):", "    d = o.__dict__"]
+    # Plain attribute reads, not o.__dict__[name]: CPython 3.11+ keeps a fresh instance's values
+    # inline and only builds a dict object when __dict__ is asked for (a dict per object: 64
+    # bytes, and time, and more for the garbage collector to walk).
+    lines = ["def extract(o):"]
     values = []
     for i, c in enumerate(columns):
         namespace[f"c{i}"] = c.check
         namespace[f"t{i}"] = c.python_type
-        lines.append(f"    v{i} = d[{c.name!r}]")
+        lines.append(f"    v{i} = o.{c.name}")
         # The exact declared type passes without a call; anything else asks the column's check.
         if c.nullable:
             test = f"v{i} is not None and v{i}.__class__ is not t{i} and not c{i}(v{i})"
