@@ -9,7 +9,7 @@ import httpx
 import pytest
 
 from gee.cache import Group, HTTPPool, PeerError
-from gee.cache.http import escape, split_path, unescape
+from gee.cache.http import _BAD_ESCAPE, escape, split_path, unescape
 from gee.cache.pb import GetResponse
 from tests.cache.cluster import cluster, serve
 from tests.servers import free_port, port_open
@@ -81,6 +81,42 @@ def test_escape_is_query_escape_with_space_as_percent_20(text: str, want: str) -
 )
 def test_split_path(raw: bytes, want: tuple[str, str] | None) -> None:
     got = split_path(raw, "/_groupcache/")
+    assert got == want, f"split_path({raw!r}): got {got!r}; want {want!r}"
+
+
+def split_path_slowly(raw: bytes, base_path: str) -> tuple[str, str] | None:
+    """split_path as it was before its fast path: every path through the regex and unescape."""
+    raw = raw.partition(b"?")[0]
+    if _BAD_ESCAPE.search(raw):
+        return None
+    path = raw.decode("latin-1")
+    if not path.startswith(base_path):
+        return None
+    group, slash, key = path[len(base_path) :].partition("/")
+    if not slash:
+        return None
+    return unescape(group), unescape(key)
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        *(b"/_groupcache/g/" + escape(k).encode() for k in AWKWARD_KEYS),
+        *(b"/_groupcache/g/" + k.encode() for k in AWKWARD_KEYS if "?" not in k),
+        b"/_groupcache/g/\xc3\xa9",  # raw UTF-8 on the request line, not escaped
+        b"/_groupcache/g/\xff",
+        b"/_groupcache/g/a+b",
+        b"/_groupcache/g+h/k",
+        b"/_groupcache/g/k?x=%zz",
+        b"/_groupcache/%zz",
+        b"/_groupcache/",
+        b"/_groupcache",
+        b"",
+        b"/other/g/%zz",
+    ],
+)
+def test_split_path_fast_path_agrees_with_the_slow_one(raw: bytes) -> None:
+    got, want = split_path(raw, "/_groupcache/"), split_path_slowly(raw, "/_groupcache/")
     assert got == want, f"split_path({raw!r}): got {got!r}; want {want!r}"
 
 

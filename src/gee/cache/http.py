@@ -91,14 +91,18 @@ def split_path(raw_path: bytes, base_path: str) -> tuple[str, str] | None:
     half is unescaped with :func:`unescape`. None means a bad request: another prefix, a
     malformed ``%`` escape, or no ``/`` after the group.
     """
-    raw_path = raw_path.partition(b"?")[0]
-    if _BAD_ESCAPE.search(raw_path):
-        return None
+    if b"?" in raw_path:
+        raw_path = raw_path.partition(b"?")[0]
     path = raw_path.decode("latin-1")
     if not path.startswith(base_path):
         return None
     group, slash, key = path[len(base_path) :].partition("/")
     if not slash:
+        return None
+    if "%" not in path and "+" not in path:
+        # Most keys: nothing to decode, and unescape() would give back the same strings.
+        return group, key
+    if _BAD_ESCAPE.search(raw_path):
         return None
     return unescape(group), unescape(key)
 
@@ -326,9 +330,10 @@ class HTTPPool:
         # Scanned in the raw header list: building c.headers' dict costs more than the lookup.
         # (Pairs are compared by value: ASGI servers may send them as lists, not tuples.)
         loop_name, loop_token = self._loop_header
-        if any(k == loop_name and v == loop_token for k, v in c.scope["headers"]):
-            c.string(508, "loop detected: %s asked itself; check self_url\n", self.self_url)
-            return None
+        for name, value in c.scope["headers"]:
+            if name == loop_name and value == loop_token:
+                c.string(508, "loop detected: %s asked itself; check self_url\n", self.self_url)
+                return None
         raw: bytes = c.scope.get("raw_path") or c.scope["path"].encode("utf-8")
         parts = split_path(raw, self.base_path + prefix)
         if parts is None:
