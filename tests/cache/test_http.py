@@ -9,7 +9,7 @@ import httpx
 import pytest
 
 from gee.cache import Group, HTTPPool, PeerError
-from gee.cache.http import _BAD_ESCAPE, escape, split_path, unescape
+from gee.cache.http import _BAD_ESCAPE, encode_get_response, escape, split_path, unescape
 from gee.cache.pb import GetResponse
 from tests.cache.cluster import cluster, serve
 from tests.servers import free_port, port_open
@@ -118,6 +118,15 @@ def split_path_slowly(raw: bytes, base_path: str) -> tuple[str, str] | None:
 def test_split_path_fast_path_agrees_with_the_slow_one(raw: bytes) -> None:
     got, want = split_path(raw, "/_groupcache/"), split_path_slowly(raw, "/_groupcache/")
     assert got == want, f"split_path({raw!r}): got {got!r}; want {want!r}"
+
+
+@pytest.mark.parametrize("size", [0, 1, 127, 128, 300, 16383, 16384, 1 << 21])
+def test_encode_get_response_is_protobufs_encoding(size: int) -> None:
+    value = bytes(i % 251 for i in range(size))
+    got = encode_get_response(value)
+    want = GetResponse(value=value).SerializeToString()
+    assert got == want, f"{size} bytes: got {got[:8]!r}...; want {want[:8]!r}..."
+    assert GetResponse.FromString(got).value == value
 
 
 def test_base_path_must_be_slashed() -> None:

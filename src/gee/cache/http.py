@@ -52,7 +52,15 @@ if TYPE_CHECKING:
     from gee.web import Context, Gee
     from gee.web.types import Receive, Scope, Send
 
-__all__ = ["DEFAULT_BASE_PATH", "HTTPGetter", "HTTPPool", "escape", "split_path", "unescape"]
+__all__ = [
+    "DEFAULT_BASE_PATH",
+    "HTTPGetter",
+    "HTTPPool",
+    "encode_get_response",
+    "escape",
+    "split_path",
+    "unescape",
+]
 
 logger = logging.getLogger("gee.cache")
 
@@ -105,6 +113,25 @@ def split_path(raw_path: bytes, base_path: str) -> tuple[str, str] | None:
     if _BAD_ESCAPE.search(raw_path):
         return None
     return unescape(group), unescape(key)
+
+
+# GetResponse{value} encoded by hand: field 1, wire type 2 (the tag byte 0x0a), the length as
+# a varint, the bytes. The same bytes as GetResponse(value=v).SerializeToString(), without
+# building a message per request.
+_SHORT_HEADS = [bytes((0x0A, n)) for n in range(0x80)]
+
+
+def encode_get_response(value: bytes) -> bytes:
+    """Return the protobuf ``GetResponse{value}`` (no ``minute_qps``, as groupcache sends)."""
+    n = len(value)
+    if n < 0x80:
+        return _SHORT_HEADS[n] + value
+    head = bytearray(b"\x0a")
+    while n >= 0x80:
+        head.append((n & 0x7F) | 0x80)
+        n >>= 7
+    head.append(n)
+    return bytes(head) + value
 
 
 class HTTPGetter:
@@ -359,7 +386,7 @@ class HTTPPool:
         except Exception as exc:
             c.string(500, "%s\n", exc)
             return
-        c.data(200, GetResponse(value=value).SerializeToString(), PROTOBUF)
+        c.data(200, encode_get_response(value), PROTOBUF)
 
     async def _serve_remove(self, c: Context) -> None:
         found = self._parse(c, "_remove/")
