@@ -197,6 +197,9 @@ class Client(asyncio.Protocol):
 
     def close(self) -> None:
         """Close the connection after flushing what is already buffered."""
+        aof = self.server.aof
+        if aof is not None and aof.buf:
+            aof.commit()
         self.flush()
         self.closing = True
         if self.transport is not None:
@@ -487,6 +490,11 @@ class Client(asyncio.Protocol):
         """Send everything buffered in ``out`` with one write."""
         out = self.out
         if out and self.transport is not None and not self.transport.is_closing():
+            aof = self.server.aof
+            if aof is not None and aof.buf:
+                # The replies acknowledge writes not yet in the AOF: wait for its commit.
+                aof.hold(self)
+                return
             self.transport.write(bytes(out))
         out.clear()
 

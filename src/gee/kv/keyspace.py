@@ -18,6 +18,7 @@ from __future__ import annotations
 import heapq
 import time
 from collections import deque
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from gee.kv.zset import ZSet
@@ -63,7 +64,7 @@ class Database:
         value = self.data.get(key)
         if value is not None and self.expires:
             when = self.expires.get(key)
-            if when is not None and when <= now_ms():
+            if when is not None and when <= now_ms() and not self.keyspace.loading:
                 self.expire_now(key)
                 return None
         return value
@@ -75,8 +76,11 @@ class Database:
         """Delete ``key`` because its deadline passed (a write: watchers see it)."""
         del self.data[key]
         del self.expires[key]
-        self.keyspace.expired_keys += 1
+        keyspace = self.keyspace
+        keyspace.expired_keys += 1
         self.modified(key)
+        if keyspace.on_expired is not None:
+            keyspace.on_expired(self.index, key)
 
     def set(self, key: bytes, value: Any) -> None:
         """Store ``value`` at ``key`` and drop any TTL (as a plain SET does)."""
@@ -169,6 +173,10 @@ class Keyspace:
         self.ready_keys: dict[tuple[int, bytes], None] = {}
         # DEBUG SET-ACTIVE-EXPIRE 0 turns the active cycle off (tests of lazy expiry use it).
         self.active_expire_enabled = True
+        # True while an AOF replays: nothing expires, the file decides (as in Redis).
+        self.loading = False
+        # Called with (db index, key) when a key expires; the AOF appends a DEL. None: nobody.
+        self.on_expired: Callable[[int, bytes], None] | None = None
 
     def swap(self, a: int, b: int) -> None:
         """SWAPDB: exchange the contents of two databases; watchers of both are told."""
@@ -185,7 +193,7 @@ class Keyspace:
 
     def active_expire(self, budget: float) -> bool:
         """Run the active expiry cycle over every database for at most ``budget`` seconds."""
-        if not self.active_expire_enabled:
+        if not self.active_expire_enabled or self.loading:
             return False
         deadline = time.perf_counter() + budget
         return any(db.heap and db.active_expire(deadline) for db in self.dbs)

@@ -22,6 +22,7 @@ from gee.kv.config import Config
 from gee.kv.connection import Client, _error
 from gee.kv.errors import CommandError, RDBError
 from gee.kv.keyspace import Keyspace
+from gee.kv.persist.aof import AOF, AOFError, open_on_start
 from gee.kv.persist.snapshot import Snapshots, load_into
 
 REDIS_VERSION = "7.0.15"
@@ -55,9 +56,12 @@ class Server:
         self.ports: list[int] = []
         self._servers: list[asyncio.AbstractServer] = []
         # Called with (db index, argv) after every command that changed the keyspace (inside
-        # EXEC: after each such queued command); None means nobody listens. The hook where
+        # EXEC: after each such queued command, the lot between [MULTI] and [EXEC]; for a
+        # blocked client: when it is served); None means nobody listens. The hook where
         # persistence will append its AOF; commands run slightly slower while it is set.
         self.propagate: Callable[[int, list[bytes]], None] | None = None
+        # The open append-only file with ``appendonly yes``, else None (see persist/aof.py).
+        self.aof: AOF | None = None
         self._cron: asyncio.TimerHandle | None = None
         self._stopped: asyncio.Event | None = None
         self.shutdown_requested = False
@@ -87,7 +91,12 @@ class Server:
         loop = asyncio.get_running_loop()
         config = self.config
         self._stopped = asyncio.Event()
-        self.load()
+        if config.values["appendonly"] == "yes":
+            self.aof = open_on_start(self)
+            self.propagate = self.aof.propagate
+            self.keyspace.on_expired = self.aof.expired
+        else:
+            self.load()
         port = config.port
         for host in config.bind:
             server = await loop.create_server(
@@ -122,6 +131,9 @@ class Server:
         (``save`` None); return False when the save failed and ``force`` is not set."""
         snapshots = self.snapshots
         snapshots.kill_child()
+        if self.aof is not None:
+            self.log("Calling fsync() on the AOF file.")
+            self.aof.commit()
         if save is None:
             save = bool(snapshots.save_points())
         if save:
@@ -167,12 +179,19 @@ class Server:
     def stop(self) -> None:
         """Stop accepting, flush and close every client, end ``serve_forever``."""
         self.snapshots.kill_child()
+        aof = self.aof
+        if aof is not None:
+            aof.commit()
         for server in self._servers:
             server.close()
         if self._cron is not None:
             self._cron.cancel()
         for client in list(self.clients.values()):
             client.close()
+        if aof is not None:
+            self.aof = self.propagate = None
+            self.keyspace.on_expired = None
+            aof.close()
         if self._stopped is not None:
             self._stopped.set()
 
@@ -195,6 +214,7 @@ class Server:
                         continue
                     saved = client.db
                     client.db = state.db
+                    dirty = keyspace.dirty
                     try:
                         served = state.serve(client, state.args, key)
                     except CommandError as exc:
@@ -205,6 +225,8 @@ class Server:
                         served = True
                     finally:
                         client.db = saved
+                    if served and self.propagate is not None and keyspace.dirty != dirty:
+                        self.propagate(state.db.index, state.args)
                     if not served:
                         break
                     client.unblock()
@@ -251,7 +273,7 @@ def run(config: Config | None = None) -> int:
         runner = uvloop.run
     try:
         runner(_main(server))
-    except RDBError as exc:
+    except (RDBError, AOFError) as exc:
         server.log(f"{exc}. Aborting now.", "#")
         return 1
     except OSError as exc:

@@ -111,6 +111,7 @@ def shutdown(c: Client, args: list[bytes]) -> None:
 def _info_sections(c: Client) -> dict[str, list[tuple[str, object]]]:
     server = c.server
     snapshots = server.snapshots
+    aof = server.aof
     now = time.time()
     uptime = int(now - server.start_time)
     usage = resource.getrusage(resource.RUSAGE_SELF)
@@ -179,10 +180,10 @@ def _info_sections(c: Client) -> dict[str, list[tuple[str, object]]]:
                 -1 if snapshots.child_pid is None else int(time.time() - snapshots.child_started),
             ),
             ("rdb_saves", snapshots.saves),
-            ("aof_enabled", 0),
+            ("aof_enabled", int(aof is not None)),
             ("aof_rewrite_in_progress", 0),
             ("aof_rewrite_scheduled", 0),
-            ("aof_last_write_status", "ok"),
+            ("aof_last_write_status", "ok" if aof is None or aof.last_write_ok else "err"),
         ],
         "stats": [
             ("total_connections_received", server.total_connections),

@@ -74,6 +74,9 @@ def exec_(c: Client, args: list[bytes]) -> None:
     c.in_exec = True
     keyspace = c.keyspace
     propagate = c.server.propagate
+    # With propagation on, the writes are wrapped in MULTI ... EXEC, so that an AOF replay
+    # applies all of them or (a file cut inside the block) none.
+    wrapped = False
     try:
         for cmd, cmd_args in queue:
             dirty = keyspace.dirty
@@ -85,9 +88,14 @@ def exec_(c: Client, args: list[bytes]) -> None:
             except Exception as exc:  # a bug: keep EXEC's reply well-formed
                 c._internal_error(cmd, exc)
             if propagate is not None and keyspace.dirty != dirty:
+                if not wrapped:
+                    propagate(index, [b"MULTI"])
+                    wrapped = True
                 propagate(index, cmd_args)
     finally:
         c.in_exec = False
+        if wrapped and propagate is not None:
+            propagate(c.db.index, [b"EXEC"])
     c.multi_error = False
 
 

@@ -1,0 +1,245 @@
+"""The append-only file: deterministic rewriting, replay, a truncated tail, damage in the middle,
+and kill -9 under a steady write load."""
+
+from __future__ import annotations
+
+import contextlib
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from gee.kv.keyspace import Keyspace
+from gee.kv.persist.aof import effect
+from gee.kv.persist.rdb import dump_payload
+from tests.kv.conftest import ThreadedServer
+from tests.kv.persist.dataset import call, full_dump, populate
+from tests.kv.resp_client import RawClient
+from tests.servers import free_port
+
+FAR = 4_000_000_000_000
+
+
+def _db() -> Keyspace:
+    keyspace = Keyspace(16)
+    db = keyspace.dbs[0]
+    db.data[b"k"] = b"v"
+    db.set_expire(b"k", FAR)
+    db.data[b"plain"] = b"v"
+    db.data[b"s"] = {b"a"}
+    return keyspace
+
+
+@pytest.mark.parametrize(
+    ("argv", "want"),
+    [
+        ([b"EXPIRE", b"k", b"100"], [[b"PEXPIREAT", b"k", b"%d" % FAR]]),
+        ([b"expire", b"gone", b"-1"], [[b"DEL", b"gone"]]),
+        ([b"SETEX", b"k", b"10", b"v"], [[b"SET", b"k", b"v", b"PXAT", b"%d" % FAR]]),
+        (
+            [b"SET", b"k", b"v", b"NX", b"EX", b"9"],
+            [[b"SET", b"k", b"v", b"NX", b"PXAT", b"%d" % FAR]],
+        ),
+        ([b"SET", b"plain", b"v", b"XX"], [[b"SET", b"plain", b"v", b"XX"]]),
+        ([b"GETEX", b"plain", b"PERSIST"], [[b"PERSIST", b"plain"]]),
+        ([b"SPOP", b"s"], [[b"RESTORE", b"s", b"0", dump_payload({b"a"}, False), b"REPLACE"]]),
+        ([b"SPOP", b"empty"], [[b"DEL", b"empty"]]),
+        ([b"LPUSH", b"l", b"x"], [[b"LPUSH", b"l", b"x"]]),
+    ],
+)
+def test_effect_is_deterministic(argv: list[bytes], want: list[list[bytes]]) -> None:
+    got = effect(_db().dbs[0], argv)
+    assert got == want, f"got {got!r}; want {want!r}"
+
+
+def _aof_server(path: Path, policy: str = "always") -> ThreadedServer:
+    return ThreadedServer(dir=str(path), appendonly="yes", appendfsync=policy)
+
+
+def test_dataset_survives_restart_through_the_aof(tmp_path: Path) -> None:
+    server = _aof_server(tmp_path, "everysec")
+    try:
+        client = RawClient(server.port)
+        waiter = RawClient(server.port)
+        try:
+            populate(client)
+            waiter.send("BLPOP", "queue", "0")
+            time.sleep(0.1)
+            script = [
+                ["SADD", "pop", *range(50)],
+                ["SPOP", "pop", "5"],
+                ["INCRBYFLOAT", "f", "0.1"],
+                ["INCRBYFLOAT", "f", "0.2"],
+                ["EXPIRE", "s:embstr", "1000"],
+                ["SET", "gone", "x", "PX", "1"],
+                ["MULTI"],
+                ["INCR", "counter"],
+                ["RPUSH", "queue", "first", "second"],
+                ["EXEC"],
+                ["SELECT", "5"],
+                ["SETEX", "ttl", "100", "v"],
+                ["SELECT", "0"],
+            ]
+            for cmd in script:
+                assert call(client, *cmd).__class__.__name__ != "ReplyError", cmd
+            assert waiter.read() == b"*2\r\n$5\r\nqueue\r\n$5\r\nfirst\r\n"
+            time.sleep(0.05)
+            assert call(client, "GET", "gone") is None
+            want = full_dump(server.port)
+        finally:
+            client.close()
+            waiter.close()
+    finally:
+        server.stop()
+    again = _aof_server(tmp_path)
+    try:
+        got = full_dump(again.port)
+    finally:
+        again.stop()
+    assert len(got) > 30
+    assert got == want
+
+
+def test_rdb_content_becomes_the_aof_base(tmp_path: Path) -> None:
+    server = ThreadedServer(dir=str(tmp_path))
+    try:
+        client = RawClient(server.port)
+        populate(client)
+        assert call(client, "SAVE") == b"OK"
+        client.close()
+        want = full_dump(server.port)
+    finally:
+        server.stop()
+    for _ in range(2):  # first start: from the RDB into a new AOF; second: from the AOF
+        again = _aof_server(tmp_path)
+        try:
+            got = full_dump(again.port)
+        finally:
+            again.stop()
+        assert got == want
+        assert (tmp_path / "appendonly.aof").exists()
+
+
+def test_truncated_tail_loads_the_prefix(tmp_path: Path) -> None:
+    server = _aof_server(tmp_path)
+    try:
+        client = RawClient(server.port)
+        call(client, "SET", "a", "1")
+        call(client, "SET", "b", "2")
+        client.close()
+    finally:
+        server.stop()
+    aof = tmp_path / "appendonly.aof"
+    whole = aof.stat().st_size
+    with aof.open("ab") as f:
+        f.write(b"*3\r\n$3\r\nSET\r\n$1\r\nc\r\n$1")
+    again = _aof_server(tmp_path)
+    try:
+        client = RawClient(again.port)
+        assert call(client, "MGET", "a", "b", "c") == [b"1", b"2", None]
+        client.close()
+    finally:
+        again.stop()
+    assert aof.stat().st_size == whole
+
+
+# -- real processes ---------------------------------------------------------------------------
+
+
+@contextlib.contextmanager
+def _process(workdir: Path, policy: str) -> Iterator[tuple[subprocess.Popen[bytes], int]]:
+    port = free_port()
+    conf = workdir / "gee-kv.conf"
+    conf.write_text(f'appendonly yes\nappendfsync {policy}\nsave ""\n')
+    argv = [sys.executable, "-m", "gee", "kv", "--port", str(port), "--bind", "127.0.0.1"]
+    argv += ["--dir", str(workdir), "--config", str(conf)]
+    with open(workdir / "gee.log", "ab") as log:
+        proc = subprocess.Popen(argv, stdout=log, stderr=log)
+    try:
+        deadline = time.monotonic() + 20
+        while True:
+            if proc.poll() is not None:
+                raise AssertionError(f"gee kv exited with {proc.returncode}")
+            try:
+                RawClient(port, timeout=1).close()
+                break
+            except OSError:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.05)
+        yield proc, port
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        proc.wait()
+
+
+def _write_until_killed(port: int, acked: list[int], stop: threading.Event) -> None:
+    client = RawClient(port)
+    try:
+        i = 0
+        while not stop.is_set():
+            client.send("SET", f"k{i}", i)
+            try:
+                reply = client.read()
+            except (ConnectionError, OSError):
+                return
+            assert reply == b"+OK\r\n"
+            acked.append(i)
+            i += 1
+    except (ConnectionError, OSError):
+        return
+    finally:
+        client.close()
+
+
+@pytest.mark.parametrize("policy", ["always", "everysec"])
+def test_kill_9_loses_no_acknowledged_write(tmp_path: Path, policy: str) -> None:
+    acked: list[int] = []
+    stop = threading.Event()
+    with _process(tmp_path, policy) as (proc, port):
+        writers = [
+            threading.Thread(target=_write_until_killed, args=(port, acked, stop)) for _ in range(1)
+        ]
+        for t in writers:
+            t.start()
+        time.sleep(1.5)
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+        stop.set()
+        for t in writers:
+            t.join(10)
+    assert len(acked) > 100, f"only {len(acked)} writes acknowledged"
+    with _process(tmp_path, policy) as (proc, port):
+        client = RawClient(port)
+        try:
+            values = call(client, "MGET", *(f"k{i}" for i in acked))
+        finally:
+            client.close()
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(10) == 0
+    lost = [i for i, v in zip(acked, values, strict=True) if v != b"%d" % i]
+    assert not lost, f"{len(lost)} acknowledged writes lost, first {lost[:5]}"
+
+
+def test_damage_in_the_middle_refuses_to_start(tmp_path: Path) -> None:
+    (tmp_path / "appendonly.aof").write_bytes(
+        b"*3\r\n$3\r\nSET\r\n$1\r\na\r\n$1\r\n1\r\n" + b"garbage\r\n" + b"*1\r\n$4\r\nPING\r\n"
+    )
+    port = free_port()
+    argv = [sys.executable, "-m", "gee", "kv", "--port", str(port), "--bind", "127.0.0.1"]
+    argv += ["--dir", str(tmp_path), "--save", ""]
+    conf = tmp_path / "c.conf"
+    conf.write_text("appendonly yes\n")
+    done = subprocess.run(
+        [*argv, "--config", str(conf)], capture_output=True, timeout=30, check=False
+    )
+    assert done.returncode == 1
+    log = done.stdout.decode()
+    assert "Bad file format reading the append only file" in log, log
+    assert "at offset 27" in log, log
