@@ -22,3 +22,19 @@ def test_check_values(data: bytes, want: int) -> None:
 def test_continues_from_a_previous_crc() -> None:
     data = bytes(range(256)) * 5
     assert crc64(data[700:], crc64(data[:700])) == crc64(data)
+
+
+def _bytewise(data: bytes) -> int:
+    """The textbook bit-at-a-time CRC, to check the sliced tables against."""
+    crc = 0
+    for byte in data:
+        crc ^= byte
+        for _ in range(8):
+            crc = (crc >> 1) ^ 0x95AC9329AC4BC9B5 if crc & 1 else crc >> 1
+    return crc
+
+
+@pytest.mark.parametrize("size", [0, 1, 7, 8, 9, 15, 16, 17, 100, 1001])
+def test_sliced_equals_bitwise(size: int) -> None:
+    data = bytes((i * 37 + 11) & 0xFF for i in range(size))
+    assert crc64(data) == _bytewise(data)

