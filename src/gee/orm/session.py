@@ -241,16 +241,17 @@ class Session:
         auto, hooks, with_key, without_key = plan
         if hooks and BEFORE_INSERT in hooks:
             obj.before_insert(self)  # type: ignore[attr-defined]
-        values = obj.__dict__
-        if auto is None or values[auto] is not None:
+        # getattr/setattr rather than obj.__dict__, which would build a dict for a fresh instance
+        # (see mapping.params_extractor).
+        if auto is None or getattr(obj, auto) is not None:
             sql, extract = with_key
             self._execute(sql, extract(obj))
         else:
             sql, extract = without_key
             if self.dialect.returning:
-                values[auto] = self._select(sql, extract(obj))[0][0]
+                setattr(obj, auto, self._select(sql, extract(obj))[0][0])
             else:
-                values[auto] = self._execute(sql, extract(obj))[1]
+                setattr(obj, auto, self._execute(sql, extract(obj))[1])
         if hooks and AFTER_INSERT in hooks:
             obj.after_insert(self)  # type: ignore[attr-defined]
 
