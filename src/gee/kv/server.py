@@ -152,6 +152,8 @@ class Server:
         """The background cycle: active expiry (a few ms at most) and idle-client timeouts."""
         ran_out = self.keyspace.active_expire(0.002)
         self.snapshots.cron()
+        if self.aof is not None:
+            self.aof.cron()
         if self.keyspace.ready_keys:
             self.serve_ready()
         timeout = self.config.timeout

@@ -243,3 +243,76 @@ def test_damage_in_the_middle_refuses_to_start(tmp_path: Path) -> None:
     log = done.stdout.decode()
     assert "Bad file format reading the append only file" in log, log
     assert "at offset 27" in log, log
+
+
+def _wait_rewrite(client: RawClient) -> dict[str, str]:
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        text = call(client, "INFO", "persistence").decode()
+        info = dict(line.split(":", 1) for line in text.splitlines() if ":" in line)
+        if info["aof_rewrite_in_progress"] == "0" and info["aof_rewrite_scheduled"] == "0":
+            return info
+        time.sleep(0.02)
+    raise AssertionError("the AOF rewrite did not finish")
+
+
+def test_bgrewriteaof_under_write_load_keeps_every_write(tmp_path: Path) -> None:
+    server = _aof_server(tmp_path, "everysec")
+    try:
+        client = RawClient(server.port)
+        try:
+            populate(client)
+            client.pipeline([["INCR", "counter"] for _ in range(5000)])
+            size = (tmp_path / "appendonly.aof").stat().st_size
+            replies = client.pipeline(
+                [["BGREWRITEAOF"], ["BGREWRITEAOF"], ["BGSAVE"], ["BGSAVE", "SCHEDULE"]]
+            )
+            assert replies == [
+                b"+Background append only file rewriting started\r\n",
+                b"-ERR Background append only file rewriting already in progress\r\n",
+                b"-ERR Another child process is active (AOF?): can't BGSAVE right now. "
+                b"Use BGSAVE SCHEDULE in order to schedule a BGSAVE whenever possible.\r\n",
+                b"+Background saving scheduled\r\n",
+            ]
+            # writes while the child rewrites: they must reach the new file
+            for i in range(300):
+                call(client, "SET", f"during:{i}", i)
+                call(client, "EXPIRE", f"during:{i}", 1000 + i)
+            info = _wait_rewrite(client)
+            assert info["aof_last_bgrewrite_status"] == "ok"
+            assert int(info["aof_base_size"]) < size
+            want = full_dump(server.port)
+        finally:
+            client.close()
+    finally:
+        server.stop()
+    assert not list(tmp_path.glob("temp-rewriteaof-*"))
+    again = _aof_server(tmp_path)
+    try:
+        got = full_dump(again.port)
+    finally:
+        again.stop()
+    assert len(got) > 300
+    assert got == want
+
+
+def test_auto_rewrite_on_growth(tmp_path: Path) -> None:
+    server = ThreadedServer(
+        dir=str(tmp_path),
+        appendonly="yes",
+        **{"auto-aof-rewrite-min-size": "4096", "auto-aof-rewrite-percentage": "100"},
+    )
+    try:
+        client = RawClient(server.port)
+        try:
+            client.pipeline([["SET", "k", "v" * 100] for _ in range(100)])
+            deadline = time.monotonic() + 10
+            while (tmp_path / "appendonly.aof").stat().st_size > 4096:
+                assert time.monotonic() < deadline, "no automatic rewrite"
+                time.sleep(0.05)
+            _wait_rewrite(client)
+            assert call(client, "GET", "k") == b"v" * 100
+        finally:
+            client.close()
+    finally:
+        server.stop()

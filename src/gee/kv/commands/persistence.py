@@ -1,4 +1,4 @@
-"""Persistence commands: SAVE, BGSAVE, DUMP and RESTORE.
+"""Persistence commands: SAVE, BGSAVE, BGREWRITEAOF, DUMP and RESTORE.
 
 DUMP and RESTORE speak Redis's payload format (persist/rdb.py), so a payload moves between
 gee.kv and Redis 7.0 in either direction. RESTORE checks its arguments in Redis's order (options,
@@ -41,9 +41,38 @@ def bgsave(c: Client, args: list[bytes]) -> None:
     snapshots = c.server.snapshots
     if snapshots.child_pid is not None:
         raise CommandError(_IN_PROGRESS)
+    aof = c.server.aof
+    if aof is not None and aof.rewrite_pid is not None:
+        if len(args) == 2:
+            snapshots.bgsave_scheduled = True
+            c.out += b"+Background saving scheduled\r\n"
+            return
+        raise CommandError(
+            "ERR Another child process is active (AOF?): can't BGSAVE right now. "
+            "Use BGSAVE SCHEDULE in order to schedule a BGSAVE whenever possible."
+        )
     if not snapshots.bgsave():
         raise CommandError("ERR Background save failed to start: fork failed")
     c.out += b"+Background saving started\r\n"
+
+
+@command("bgrewriteaof")
+def bgrewriteaof(c: Client, args: list[bytes]) -> None:
+    aof = c.server.aof
+    if aof is None:
+        raise CommandError("ERR BGREWRITEAOF needs appendonly yes in gee.kv")
+    if aof.rewrite_pid is not None:
+        raise CommandError("ERR Background append only file rewriting already in progress")
+    if c.server.snapshots.child_pid is not None:
+        aof.rewrite_scheduled = True
+        c.out += b"+Background append only file rewriting scheduled\r\n"
+        return
+    if not aof.start_rewrite():
+        raise CommandError(
+            "ERR Can't execute an AOF background rewriting. "
+            "Please check the server logs for more information."
+        )
+    c.out += b"+Background append only file rewriting started\r\n"
 
 
 @command("dump")

@@ -181,9 +181,18 @@ def _info_sections(c: Client) -> dict[str, list[tuple[str, object]]]:
             ),
             ("rdb_saves", snapshots.saves),
             ("aof_enabled", int(aof is not None)),
-            ("aof_rewrite_in_progress", 0),
-            ("aof_rewrite_scheduled", 0),
+            ("aof_rewrite_in_progress", int(aof is not None and aof.rewrite_pid is not None)),
+            ("aof_rewrite_scheduled", int(aof is not None and aof.rewrite_scheduled)),
+            (
+                "aof_last_bgrewrite_status",
+                "ok" if aof is None or aof.last_rewrite_ok else "err",
+            ),
             ("aof_last_write_status", "ok" if aof is None or aof.last_write_ok else "err"),
+            *(
+                [("aof_current_size", aof.size), ("aof_base_size", aof.base_size)]
+                if aof is not None
+                else []
+            ),
         ],
         "stats": [
             ("total_connections_received", server.total_connections),

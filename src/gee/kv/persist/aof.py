@@ -27,6 +27,7 @@ import os
 import threading
 import time
 from collections import deque
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -111,13 +112,12 @@ def effect(db: Database, argv: list[bytes]) -> list[list[bytes]]:
     return [argv]
 
 
-def dataset_commands(keyspace: Keyspace) -> list[bytes]:
+def dataset_commands(keyspace: Keyspace) -> Iterator[bytes]:
     """The keyspace as RESP commands (the body of a rewritten AOF), deadlines absolute."""
-    out: list[bytes] = []
     for db in keyspace.dbs:
         if not db.data:
             continue
-        out.append(encode_command([b"SELECT", b"%d" % db.index]))
+        yield encode_command([b"SELECT", b"%d" % db.index])
         for key, value in db.data.items():
             cls = value.__class__
             if cls is bytes:
@@ -136,11 +136,32 @@ def dataset_commands(keyspace: Keyspace) -> list[bytes]:
                 ]
             else:  # pragma: no cover
                 raise TypeError(cls)
-            out.append(encode_command(cmd))
+            yield encode_command(cmd)
             when = db.expires.get(key)
             if when is not None:
-                out.append(encode_command([b"PEXPIREAT", key, b"%d" % when]))
-    return out
+                yield encode_command([b"PEXPIREAT", key, b"%d" % when])
+
+
+def _write_all(fd: int, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view) :]
+
+
+def write_commands(fd: int, commands: Iterable[bytes]) -> int:
+    """Write ``commands`` to ``fd`` in batches of about 1 MB; return the bytes written."""
+    total = 0
+    batch: list[bytes] = []
+    size = 0
+    for cmd in commands:
+        batch.append(cmd)
+        size += len(cmd)
+        if size >= 1 << 20:
+            _write_all(fd, b"".join(batch))
+            total += size
+            batch, size = [], 0
+    _write_all(fd, b"".join(batch))
+    return total + size
 
 
 class AOF:
@@ -159,6 +180,14 @@ class AOF:
         self.scheduled = False
         self.last_write_ok = True
         self.size = os.fstat(self.fd).st_size
+        # The size after the last rewrite (or at start): auto-rewrite measures growth from it.
+        self.base_size = self.size
+        # The BGREWRITEAOF child, and what was written since its fork (appended to its file).
+        self.rewrite_pid: int | None = None
+        self.rewrite_buf = bytearray()
+        self.rewrite_scheduled = False
+        self.rewrite_started = 0.0
+        self.last_rewrite_ok = True
         # everysec: set when bytes were written since the last fsync; read by the fsync thread.
         self._unsynced = threading.Event()
         self._closed = threading.Event()
@@ -199,10 +228,10 @@ class AOF:
         if self.buf:
             data = bytes(self.buf)
             self.buf.clear()
+            if self.rewrite_pid is not None:
+                self.rewrite_buf += data
             try:
-                view = memoryview(data)
-                while view:
-                    view = view[os.write(self.fd, view) :]
+                _write_all(self.fd, data)
                 self.size += len(data)
                 if self.policy == "always":
                     os.fsync(self.fd)
@@ -227,6 +256,7 @@ class AOF:
 
     def close(self) -> None:
         """Commit, fsync and close the file (shutdown)."""
+        self.kill_rewrite()
         self.commit()
         self._closed.set()
         if self._thread is not None:
@@ -235,15 +265,117 @@ class AOF:
             os.fsync(self.fd)
         os.close(self.fd)
 
-    def write_base(self, commands: list[bytes]) -> None:
+    def write_base(self, commands: Iterable[bytes]) -> None:
         """Append ``commands`` (a dataset) to the empty file, synchronously and durably."""
-        data = b"".join(commands)
-        view = memoryview(data)
-        while view:
-            view = view[os.write(self.fd, view) :]
+        self.size += write_commands(self.fd, commands)
         os.fsync(self.fd)
-        self.size += len(data)
+        self.base_size = self.size
         self.db = -1
+
+    # -- rewriting ------------------------------------------------------------------------
+
+    def _temp_path(self, pid: int) -> Path:
+        return self.path.with_name(f"temp-rewriteaof-bg-{pid}.aof")
+
+    def start_rewrite(self) -> bool:
+        """BGREWRITEAOF: fork a child that writes the dataset as commands to a temporary file.
+
+        Whatever the parent commits after the fork is kept in ``rewrite_buf`` and appended to
+        the child's file when it is done, so no write made during the rewrite is lost.
+        """
+        server = self.server
+        self.commit()  # what is committed now is in the child's snapshot, not in rewrite_buf
+        try:
+            pid = os.fork()
+        except OSError as exc:
+            server.log(f"Can't rewrite append only file in background: fork: {exc}", "#")
+            self.last_rewrite_ok = False
+            return False
+        if pid == 0:  # the child
+            code = 1
+            try:
+                fd = os.open(self._temp_path(os.getpid()), os.O_WRONLY | os.O_CREAT | os.O_TRUNC)
+                try:
+                    write_commands(fd, dataset_commands(server.keyspace))
+                    os.fsync(fd)
+                finally:
+                    os.close(fd)
+                code = 0
+            finally:
+                os._exit(code)
+        self.rewrite_pid = pid
+        self.rewrite_started = time.time()
+        self.rewrite_scheduled = False
+        self.rewrite_buf = bytearray()
+        self.db = -1  # the rewritten file's last SELECT is unknown here: select again
+        server.log(f"Background append only file rewriting started by pid {pid}")
+        return True
+
+    def reap_rewrite(self) -> None:
+        """From the cron: when the child is done, append the buffered writes, swap files."""
+        pid = self.rewrite_pid
+        if pid is None:
+            return
+        try:
+            done, status = os.waitpid(pid, os.WNOHANG)
+        except ChildProcessError:  # pragma: no cover
+            done, status = pid, 1 << 8
+        if done == 0:
+            return
+        self.commit()  # while rewrite_pid is set, so the last writes reach rewrite_buf too
+        self.rewrite_pid = None
+        temp = self._temp_path(pid)
+        ok = os.waitstatus_to_exitcode(status) == 0
+        if ok:
+            try:
+                fd = os.open(temp, os.O_WRONLY | os.O_APPEND)
+                _write_all(fd, bytes(self.rewrite_buf))
+                os.fsync(fd)
+                os.replace(temp, self.path)
+                os.close(self.fd)
+                self.fd = fd
+                self.size = self.base_size = os.fstat(fd).st_size
+            except OSError as exc:
+                ok = False
+                self.server.log(f"Error trying to rename the temporary AOF file: {exc}", "#")
+        self.rewrite_buf = bytearray()
+        self.last_rewrite_ok = ok
+        if ok:
+            self.server.log("Background AOF rewrite finished successfully")
+        else:
+            self.server.log("Background AOF rewrite terminated with error", "#")
+            with contextlib.suppress(OSError):
+                temp.unlink()
+
+    def kill_rewrite(self) -> None:
+        """Stop a running rewrite child and remove its file (shutdown)."""
+        pid = self.rewrite_pid
+        if pid is not None:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, 9)
+            with contextlib.suppress(ChildProcessError):
+                os.waitpid(pid, 0)
+            self.rewrite_pid = None
+            with contextlib.suppress(OSError):
+                self._temp_path(pid).unlink()
+
+    def cron(self) -> None:
+        """Reap the rewrite child; start a scheduled or automatic rewrite when none runs."""
+        self.reap_rewrite()
+        if self.rewrite_pid is not None or self.server.snapshots.child_pid is not None:
+            return
+        if self.rewrite_scheduled:
+            self.start_rewrite()
+            return
+        values = self.server.config.values
+        percentage = int(values["auto-aof-rewrite-percentage"])
+        if (
+            percentage
+            and self.size >= int(values["auto-aof-rewrite-min-size"])
+            and (self.size - self.base_size) * 100 >= percentage * max(self.base_size, 1)
+        ):
+            self.server.log(f"Starting automatic rewriting of AOF on {percentage}% growth")
+            self.start_rewrite()
 
 
 # Commands appended as they are whatever ``effect`` would say (the common, cheap case).

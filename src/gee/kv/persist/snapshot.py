@@ -201,7 +201,8 @@ class Snapshots:
     def cron(self) -> None:
         """Reap the child, run a scheduled BGSAVE, and fire a save point that is due."""
         self.reap()
-        if self.child_pid is not None:
+        aof = self.server.aof
+        if self.child_pid is not None or (aof is not None and aof.rewrite_pid is not None):
             return
         if self.bgsave_scheduled:
             self.bgsave()
