@@ -566,3 +566,14 @@ def test_orm_times_become_multiples_of_raw_and_a_verdict_per_target() -> None:
         "- get by pk ×10k: gee.orm 150 ms = 1.50× raw (target ≤ 2×: met); ahead of every peer",
         "- update ×10k: not measured",
     ]
+
+
+def test_web_keeps_each_subjects_median_round() -> None:
+    from bench.web.http_bench import median_result
+
+    rounds = [Result("gee.web", "plaintext", value=v) for v in (30_000.0, 10_000.0, 20_000.0)]
+    assert median_result(rounds).value == 20_000.0
+    even = [Result("gee.web", "plaintext", value=v) for v in (4.0, 1.0, 3.0, 2.0)]
+    assert median_result(even).value == 2.0, "want the lower middle of an even count"
+    broken = Result("gee.web", "plaintext", status="failed", detail="died")
+    assert median_result([rounds[0], broken]).status == "failed"
