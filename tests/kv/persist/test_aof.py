@@ -316,3 +316,22 @@ def test_auto_rewrite_on_growth(tmp_path: Path) -> None:
             client.close()
     finally:
         server.stop()
+
+
+def test_expiry_is_appended_as_del_and_reads_are_not(tmp_path: Path) -> None:
+    server = _aof_server(tmp_path)
+    try:
+        client = RawClient(server.port)
+        try:
+            call(client, "DEBUG", "SET-ACTIVE-EXPIRE", "0")
+            call(client, "SET", "k", "v", "PX", "20")
+            time.sleep(0.05)
+            assert call(client, "GET", "k") is None  # lazily expired by a read
+            call(client, "DEBUG", "SET-ACTIVE-EXPIRE", "1")
+        finally:
+            client.close()
+    finally:
+        server.stop()
+    text = (tmp_path / "appendonly.aof").read_bytes()
+    assert b"DEL\r\n$1\r\nk\r\n" in text
+    assert b"GET" not in text.upper()

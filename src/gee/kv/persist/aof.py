@@ -33,6 +33,7 @@ from typing import TYPE_CHECKING, Any
 
 import hiredis
 
+from gee.kv.commands import COMMANDS
 from gee.kv.errors import KVError
 from gee.kv.persist.rdb import dump_payload
 from gee.kv.resp import encode_command
@@ -170,7 +171,6 @@ class AOF:
     def __init__(self, server: Server, path: Path) -> None:
         self.server = server
         self.path = path
-        self.policy = server.config.values["appendfsync"]
         self.fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
         # Commands appended this loop iteration, not yet written; guarded by the loop.
         self.buf = bytearray()
@@ -191,25 +191,28 @@ class AOF:
         # everysec: set when bytes were written since the last fsync; read by the fsync thread.
         self._unsynced = threading.Event()
         self._closed = threading.Event()
-        self._thread: threading.Thread | None = None
-        if self.policy == "everysec":
-            self._thread = threading.Thread(target=self._fsync_loop, daemon=True)
-            self._thread.start()
+        # Runs under every policy (CONFIG SET appendfsync may change it) but fsyncs only
+        # under everysec; it sleeps on ``_closed`` between rounds.
+        self._thread = threading.Thread(target=self._fsync_loop, daemon=True)
+        self._thread.start()
 
     # -- appending ------------------------------------------------------------------------
 
     def propagate(self, index: int, argv: list[bytes]) -> None:
         """The ``Server.propagate`` hook: append ``argv``'s effect on database ``index``."""
+        name = argv[0].lower()
+        spec = COMMANDS.get(name)
+        if spec is not None and "readonly" in spec.flags:
+            return  # a read that lazily expired a key: the expiry was appended as a DEL
         buf = self.buf
         if index != self.db:
             buf += encode_command([b"SELECT", b"%d" % index])
             self.db = index
-        name = argv[0].lower()
         if name in (b"multi", b"exec") or name in _PLAIN:
             buf += encode_command(argv)
         else:
-            for cmd in effect(self.server.keyspace.dbs[index], argv):
-                buf += encode_command(cmd)
+            for args in effect(self.server.keyspace.dbs[index], argv):
+                buf += encode_command(args)
         if not self.scheduled:
             self.scheduled = True
             asyncio.get_running_loop().call_soon(self.commit)
@@ -233,7 +236,7 @@ class AOF:
             try:
                 _write_all(self.fd, data)
                 self.size += len(data)
-                if self.policy == "always":
+                if self.server.config.values["appendfsync"] == "always":
                     os.fsync(self.fd)
                 else:
                     self._unsynced.set()
@@ -248,8 +251,9 @@ class AOF:
                 client.flush()
 
     def _fsync_loop(self) -> None:
+        values = self.server.config.values
         while not self._closed.wait(1.0):
-            if self._unsynced.is_set():
+            if self._unsynced.is_set() and values["appendfsync"] == "everysec":
                 self._unsynced.clear()
                 with contextlib.suppress(OSError):
                     os.fsync(self.fd)
@@ -259,8 +263,7 @@ class AOF:
         self.kill_rewrite()
         self.commit()
         self._closed.set()
-        if self._thread is not None:
-            self._thread.join()
+        self._thread.join()
         with contextlib.suppress(OSError):
             os.fsync(self.fd)
         os.close(self.fd)
