@@ -20,7 +20,7 @@ from gee.kv.persist.rdb import dump_payload
 from tests.kv.conftest import ThreadedServer
 from tests.kv.persist.dataset import call, full_dump, populate
 from tests.kv.resp_client import RawClient
-from tests.servers import free_port
+from tests.servers import free_port, launch_redis, stop_process
 
 FAR = 4_000_000_000_000
 
@@ -335,3 +335,39 @@ def test_expiry_is_appended_as_del_and_reads_are_not(tmp_path: Path) -> None:
     text = (tmp_path / "appendonly.aof").read_bytes()
     assert b"DEL\r\n$1\r\nk\r\n" in text
     assert b"GET" not in text.upper()
+
+
+@pytest.mark.redis
+def test_redis_replays_gee_aof_with_redis_cli_pipe(tmp_path: Path) -> None:
+    server = _aof_server(tmp_path)
+    try:
+        client = RawClient(server.port)
+        try:
+            populate(client)
+            call(client, "SADD", "pool", *range(20))
+            call(client, "SPOP", "pool", "3")
+            call(client, "INCRBYFLOAT", "f", "2.5")
+            call(client, "EXPIRE", "s:embstr", "1000")
+            want = full_dump(server.port)
+        finally:
+            client.close()
+    finally:
+        server.stop()
+    redis_dir = tmp_path / "redis"
+    redis_dir.mkdir()
+    redis = launch_redis(redis_dir)
+    try:
+        with open(tmp_path / "appendonly.aof", "rb") as aof:
+            done = subprocess.run(
+                ["redis-cli", "-p", str(redis.port), "--pipe"],
+                stdin=aof,
+                capture_output=True,
+                timeout=60,
+                check=False,
+            )
+        assert b"errors: 0" in done.stdout, done.stdout
+        got = full_dump(redis.port)
+    finally:
+        assert redis.proc is not None
+        stop_process(redis.proc)
+    assert got == want
