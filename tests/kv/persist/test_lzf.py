@@ -3,17 +3,19 @@
 from __future__ import annotations
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from gee.kv.persist.lzf import LZFError, compress, decompress
 
 
+@settings(deadline=None)
 @given(st.binary(max_size=3000))
 def test_round_trip(data: bytes) -> None:
     assert decompress(compress(data), len(data)) == data
 
 
+@settings(deadline=None)
 @given(st.lists(st.sampled_from([b"ab", b"abc", b"x" * 40, b"hello world"]), max_size=200))
 def test_round_trip_repetitive(parts: list[bytes]) -> None:
     data = b"".join(parts)

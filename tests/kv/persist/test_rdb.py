@@ -8,7 +8,7 @@ from collections import deque
 from typing import Any
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from gee.kv.errors import RDBError
@@ -44,12 +44,14 @@ def _plain(value: Any) -> Any:
     return value
 
 
+@settings(deadline=None)
 @given(_values, st.booleans())
 def test_payload_round_trip(value: Any, compress: bool) -> None:
     got = rdb.load_payload(rdb.dump_payload(value, compress))
     assert _plain(got) == _plain(value)
 
 
+@settings(deadline=None)
 @given(
     st.dictionaries(st.binary(max_size=20), _values, max_size=8),
     st.booleans(),
