@@ -287,3 +287,17 @@ def test_a_flipped_byte_refuses_to_start(tmp_path: Path) -> None:
     log = (tmp_path / "gee.log").read_text()
     assert "Bad RDB file" in log, log
     assert "checksum mismatch" in log, log
+
+
+def test_flushall_saves_the_empty_dataset_when_save_points_are_set(tmp_path: Path) -> None:
+    server = ThreadedServer(dir=str(tmp_path), save="3600 1")
+    client = RawClient(server.port)
+    try:
+        call(client, "SET", "k", "v")
+        assert call(client, "SAVE") == b"OK"
+        assert call(client, "FLUSHALL") == b"OK"
+        assert rdb.load((tmp_path / "dump.rdb").read_bytes()).entries == []
+        assert _info(client)["rdb_changes_since_last_save"] == "0"  # as redis-server 7.0
+    finally:
+        client.close()
+        server.stop()

@@ -73,7 +73,13 @@ def flushall(c: Client, args: list[bytes]) -> None:
     for db in c.keyspace.dbs:
         db.touch_all_watched()
         c.keyspace.dirty += db.clear()
+    # As Redis: a running BGSAVE is now pointless, and with save points the empty dataset is
+    # saved at once, so a restart does not bring back what was flushed.
     c.keyspace.dirty += 1
+    snapshots = c.server.snapshots
+    snapshots.kill_child()
+    if snapshots.save_points():
+        snapshots.save()
     c.out += OK
 
 
