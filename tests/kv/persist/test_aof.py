@@ -17,6 +17,7 @@ import pytest
 from gee.kv.keyspace import Keyspace
 from gee.kv.persist.aof import effect
 from gee.kv.persist.rdb import dump_payload
+from gee.kv.resp import encode_command
 from tests.kv.conftest import ThreadedServer
 from tests.kv.persist.dataset import call, full_dump, populate
 from tests.kv.resp_client import RawClient
@@ -371,3 +372,30 @@ def test_redis_replays_gee_aof_with_redis_cli_pipe(tmp_path: Path) -> None:
         assert redis.proc is not None
         stop_process(redis.proc)
     assert got == want
+
+
+def test_a_deadline_that_passed_while_down_does_not_change_the_replay(tmp_path: Path) -> None:
+    # The key lived when INCR ran; replayed after its deadline, INCR must still see it, and
+    # the key must end expired (not revived without a TTL).
+    (tmp_path / "appendonly.aof").write_bytes(
+        b"".join(
+            encode_command(cmd)
+            for cmd in (
+                [b"SELECT", b"0"],
+                [b"SET", b"k", b"5"],
+                [b"PEXPIREAT", b"k", b"%d" % (int(time.time() * 1000) - 1000)],
+                [b"INCR", b"k"],
+                [b"SET", b"other", b"1"],
+            )
+        )
+    )
+    server = _aof_server(tmp_path)
+    try:
+        client = RawClient(server.port)
+        try:
+            assert call(client, "GET", "k") is None
+            assert call(client, "GET", "other") == b"1"
+        finally:
+            client.close()
+    finally:
+        server.stop()

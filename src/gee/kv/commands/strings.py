@@ -194,7 +194,7 @@ def getex(c: Client, args: list[bytes]) -> None:
     if expire is not None:
         # Redis checks the time only once it has found the key.
         when = _expire_arg(expire[0], expire[1], expire[2], "getex")
-        if when <= now_ms():
+        if when <= now_ms() and not db.keyspace.loading:  # see expire's comment in keys.py
             db.delete(key)
         else:
             db.set_expire(key, when)
