@@ -6,6 +6,7 @@
      └── KVError            anything gee.kv raises on purpose
           ├── ConfigError   a bad option on the command line or in the config file
           ├── RDBError      an RDB file or DUMP payload that cannot be read (names the problem)
+          ├── AOFError      an append-only file that cannot be replayed (names the offset)
           └── CommandError  a command's error reply (its text is what the client sees)
 
 ``CommandError`` is control flow inside the server: the dispatcher turns it into a ``-ERR ...``
@@ -27,6 +28,10 @@ class ConfigError(KVError):
 
 class RDBError(KVError):
     """An RDB file or DUMP payload is malformed, truncated, or fails its CRC64 check."""
+
+
+class AOFError(KVError):
+    """The append-only file cannot be replayed; the message names the offset."""
 
 
 class CommandError(KVError):

@@ -20,9 +20,9 @@ from typing import Any, TextIO
 from gee.kv.commands import COMMANDS, load_all
 from gee.kv.config import Config
 from gee.kv.connection import Client, _error
-from gee.kv.errors import CommandError, RDBError
+from gee.kv.errors import AOFError, CommandError, RDBError
 from gee.kv.keyspace import Keyspace
-from gee.kv.persist.aof import AOF, AOFError, open_on_start
+from gee.kv.persist.aof import AOF, open_on_start
 from gee.kv.persist.snapshot import Snapshots, load_into
 
 REDIS_VERSION = "7.0.15"

@@ -34,7 +34,7 @@ from typing import TYPE_CHECKING, Any
 import hiredis
 
 from gee.kv.commands import COMMANDS
-from gee.kv.errors import KVError
+from gee.kv.errors import AOFError
 from gee.kv.persist.rdb import dump_payload
 from gee.kv.resp import encode_command
 from gee.kv.zset import ZSet
@@ -43,10 +43,6 @@ if TYPE_CHECKING:
     from gee.kv.connection import Client
     from gee.kv.keyspace import Database, Keyspace
     from gee.kv.server import Server
-
-
-class AOFError(KVError):
-    """The append-only file cannot be replayed; the message names the offset."""
 
 
 _TIME_OPTIONS = {b"ex", b"px", b"exat", b"pxat"}
