@@ -186,3 +186,27 @@ def test_gee_kv_stops_cleanly_on_sigint(tmp_path: Path) -> None:
         if proc.poll() is None:
             proc.kill()
             proc.wait()
+
+
+DEBIAN_REDIS_CONF = Path("/etc/redis/redis.conf")
+
+
+@pytest.mark.redis
+def test_debians_stock_redis_conf_loads() -> None:
+    # The file the redis-server package ships: every directive in it is Redis 7.0's own.
+    assert DEBIAN_REDIS_CONF.exists(), "redis-server's package ships /etc/redis/redis.conf"
+    config = Config()
+    config.load_file(DEBIAN_REDIS_CONF)
+    assert config.port == 6379
+    assert config.values["databases"] == "16"
+    ignored = " ".join(config.ignored)
+    for name in ("always-show-logo", "replica-read-only", "stream-node-max-bytes"):
+        assert name in ignored, f"{name} should be accepted and listed as ignored"
+
+
+def test_known_redis_directive_is_ignored_but_unknown_is_refused() -> None:
+    config = Config()
+    config.load_text("tls-port 0\nrepl-timeout 60\n", "test.conf")
+    assert config.ignored == ["test.conf:1: tls-port 0", "test.conf:2: repl-timeout 60"]
+    with pytest.raises(ConfigError, match="no-such-directive"):
+        Config().load_text("no-such-directive yes\n", "test.conf")

@@ -60,4 +60,10 @@ def main(args: argparse.Namespace) -> int:
     except ConfigError as exc:
         print(exc, file=sys.stderr)
         return 1
+    if config.ignored:
+        print(
+            f"gee kv: ignoring {len(config.ignored)} Redis directive(s) with no gee.kv"
+            f" counterpart (first: {config.ignored[0]})",
+            file=sys.stderr,
+        )
     return run(config)

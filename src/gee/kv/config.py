@@ -81,6 +81,43 @@ DEFAULTS: dict[str, str] = {
     "zset-max-ziplist-value": "64",
 }
 
+# Redis 7.0 directives that gee.kv has no counterpart for (replication, TLS, modules, threads,
+# the logo...). A redis.conf carries many of them (Debian's sets two dozen), so a config file
+# may name them: they are accepted and listed in ``Config.ignored``, never acted on. A name in
+# neither table is refused, as Redis refuses a directive it does not know.
+_REDIS_ONLY_NAMES = """
+    acllog-max-len aclfile active-defrag-cycle-max active-defrag-cycle-min
+    active-defrag-ignore-bytes active-defrag-max-scan-fields active-defrag-threshold-lower
+    active-defrag-threshold-upper activedefrag always-show-logo aof-load-truncated
+    aof-rewrite-incremental-fsync aof-timestamp-enabled aof-use-rdb-preamble appenddirname
+    busy-reply-threshold client-query-buffer-limit cluster-allow-reads-when-down
+    cluster-announce-bus-port cluster-announce-hostname cluster-announce-ip cluster-announce-port
+    cluster-announce-tls-port cluster-config-file cluster-node-timeout cluster-port
+    cluster-preferred-endpoint-type cluster-replica-no-failover cluster-replica-validity-factor
+    cluster-require-full-coverage cluster-allow-replica-migration cluster-migration-barrier
+    crash-log-enabled crash-memcheck-enabled disable-thp enable-module-command
+    enable-protected-configs hll-sparse-max-bytes ignore-warnings io-threads io-threads-do-reads
+    jemalloc-bg-thread latency-monitor-threshold latency-tracking
+    latency-tracking-info-percentiles lua-time-limit masterauth masteruser
+    min-replicas-max-lag min-replicas-to-write min-slaves-max-lag min-slaves-to-write
+    no-appendfsync-on-rewrite oom-score-adj oom-score-adj-values proc-title-template
+    rdb-del-sync-files rdb-save-incremental-fsync rdb-key-save-delay
+    repl-backlog-size repl-backlog-ttl repl-disable-tcp-nodelay repl-diskless-load
+    repl-diskless-sync repl-diskless-sync-delay repl-diskless-sync-max-replicas
+    repl-ping-replica-period repl-timeout replica-announce-ip replica-announce-port
+    replica-announced replica-ignore-maxmemory
+    replica-lazy-flush replica-priority replica-read-only replica-serve-stale-data replicaof
+    sanitize-dump-payload set-proc-title shutdown-on-sigint shutdown-on-sigterm shutdown-timeout
+    slave-lazy-flush slave-priority slave-read-only slave-serve-stale-data slaveof
+    socket-mark-id stream-node-max-bytes stream-node-max-entries syslog-enabled syslog-facility
+    syslog-ident tls-auth-clients tls-ca-cert-dir tls-ca-cert-file tls-cert-file tls-ciphers
+    tls-ciphersuites tls-cluster tls-dh-params-file tls-key-file tls-key-file-pass tls-port
+    tls-prefer-server-ciphers tls-protocols tls-replication tls-session-cache-size
+    tls-session-cache-timeout tls-session-caching tracking-table-max-keys unixsocket
+    unixsocketperm
+"""
+REDIS_ONLY = frozenset(_REDIS_ONLY_NAMES.split())
+
 # Options whose value must be an integer (CONFIG SET checks them as Redis does).
 _INTEGERS = {
     "active-expire-effort",
@@ -151,6 +188,8 @@ class Config:
     def __init__(self, values: Mapping[str, str] | None = None) -> None:
         self.values: dict[str, str] = dict(DEFAULTS)
         self.values["dir"] = os.getcwd()
+        # Config-file lines naming a Redis directive gee.kv does not act on (see REDIS_ONLY).
+        self.ignored: list[str] = []
         for name, value in (values or {}).items():
             self.set(name, value)
 
@@ -287,6 +326,9 @@ class Config:
             name = words[0].lower()
             args = words[1:]
             if name == "include":
+                continue
+            if name in REDIS_ONLY:
+                self.ignored.append(f"{source}:{number}: {line}")
                 continue
             if (
                 name not in DEFAULTS
