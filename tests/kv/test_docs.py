@@ -34,7 +34,7 @@ from tests.kv.resp_client import RawClient
 DOC = Path(__file__).resolve().parents[2] / "docs" / "kv.md"
 TEXT = DOC.read_text()
 # The persistence guide lists the commands it documents in the same form; they count as
-# documented, and supersede kv.md's "Not implemented" list until kv.md is brought up to date.
+# documented too.
 PERSISTENCE_DOC = DOC.with_name("kv-persistence.md")
 PERSISTENCE_TEXT = PERSISTENCE_DOC.read_text() if PERSISTENCE_DOC.exists() else ""
 DOC_PORT = "6380"
