@@ -79,8 +79,8 @@ def server_argv(subject: Subject, port: int, data_dir: Path) -> list[str]:
         ]  # fmt: skip
     if subject == GEE:
         return [
-            _gee_program(), "kv", "--port", str(port), "--bind", "127.0.0.1",
-            "--dir", str(data_dir),
+            _gee_program(), "kv", "--port", str(port), "--bind", "127.0.0.1", "--save", "",
+            "--appendonly", "no", "--dir", str(data_dir),
         ]  # fmt: skip
     return [sys.executable, "-m", "bench.kv.peer_server", subject.name, str(port)]
 
