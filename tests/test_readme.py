@@ -37,3 +37,12 @@ async def test_web_example_runs() -> None:
         assert r.json() == {"hello": "gee"}, f"got {r.text}"
         r = await client.get("/v1/assets/css/site.css")
         assert r.text == "file css/site.css", f"got {r.text!r}"
+
+
+def test_every_other_python_example_runs() -> None:
+    blocks = [b for b in python_blocks() if "gee.web" not in b]
+    assert len(blocks) >= 4, f"got {len(blocks)} examples; want kv, cache, rpc and orm"
+    for source in blocks:
+        if "redis.Redis(" in source:
+            continue  # needs a running gee kv on 6380: covered by tests/kv
+        exec(compile(source, "README.md", "exec"), {"__name__": "readme"})
