@@ -1,22 +1,23 @@
-// A Go groupcache node for bench/cache, built offline in GOPATH mode against Debian's
-// golang-github-golang-groupcache-dev (the same shape as tests/cache/test_interop.py's node).
+// A Go groupcache node for bench/cache and tests/cache, built offline in GOPATH mode against
+// Debian's golang-github-golang-groupcache-dev.
 //
 //	node -addr 127.0.0.1:8001 -self http://127.0.0.1:8001 -peers URL,URL,...
 //
 // The pool is the handler for its own paths (not behind http.ServeMux, which answers 301 to
 // keys such as "a//b"). /get?key=K asks the cluster through this node (the front API),
-// /loads reports how often the getter ran, /pid identifies the process.
+// /loads reports as JSON how often the getter ran per key, /pid identifies the process.
 package main
 
 import (
 	"context"
+	"encoding/json"
 	"flag"
 	"fmt"
 	"log"
 	"net/http"
 	"os"
 	"strings"
-	"sync/atomic"
+	"sync"
 
 	"github.com/golang/groupcache"
 )
@@ -28,10 +29,13 @@ func main() {
 	name := flag.String("group", "scores", "group name")
 	flag.Parse()
 
-	var loads int64
+	var mu sync.Mutex // guards loads
+	loads := map[string]int{}
 	group := groupcache.NewGroup(*name, 64<<20, groupcache.GetterFunc(
 		func(_ context.Context, key string, dest groupcache.Sink) error {
-			atomic.AddInt64(&loads, 1)
+			mu.Lock()
+			loads[key]++
+			mu.Unlock()
 			return dest.SetString("value-of-" + key)
 		}))
 	pool := groupcache.NewHTTPPoolOpts(*self, nil)
@@ -51,7 +55,9 @@ func main() {
 		fmt.Fprint(w, os.Getpid())
 	})
 	api.HandleFunc("/loads", func(w http.ResponseWriter, r *http.Request) {
-		fmt.Fprint(w, atomic.LoadInt64(&loads))
+		mu.Lock()
+		defer mu.Unlock()
+		json.NewEncoder(w).Encode(loads)
 	})
 	handler := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if strings.HasPrefix(r.URL.Path, "/_groupcache/") {

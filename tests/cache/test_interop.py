@@ -32,73 +32,12 @@ from tests.servers import (
 
 pytestmark = pytest.mark.go
 
-# A groupcache node. The pool is the handler for its own paths (not behind http.ServeMux, which
-# would answer 301 to keys like "a//b"); /get asks the cluster through this node and /loads
-# reports how often its getter ran per key.
-GO_NODE = """\
-package main
-
-import (
-	"context"
-	"encoding/json"
-	"flag"
-	"fmt"
-	"log"
-	"net/http"
-	"os"
-	"strings"
-	"sync"
-
-	"github.com/golang/groupcache"
-)
-
-func main() {
-	addr := flag.String("addr", "127.0.0.1:8001", "listen address")
-	self := flag.String("self", "http://127.0.0.1:8001", "this node's URL, as in -peers")
-	peers := flag.String("peers", "", "comma-separated peer URLs")
-	name := flag.String("group", "scores", "group name")
-	flag.Parse()
-
-	var mu sync.Mutex // guards loads
-	loads := map[string]int{}
-	group := groupcache.NewGroup(*name, 64<<20, groupcache.GetterFunc(
-		func(_ context.Context, key string, dest groupcache.Sink) error {
-			mu.Lock()
-			loads[key]++
-			mu.Unlock()
-			return dest.SetString("value-of-" + key)
-		}))
-	pool := groupcache.NewHTTPPoolOpts(*self, nil)
-	pool.Set(strings.Split(*peers, ",")...)
-
-	api := http.NewServeMux()
-	api.HandleFunc("/get", func(w http.ResponseWriter, r *http.Request) {
-		var v []byte
-		sink := groupcache.AllocatingByteSliceSink(&v)
-		if err := group.Get(r.Context(), r.URL.Query().Get("key"), sink); err != nil {
-			http.Error(w, err.Error(), http.StatusInternalServerError)
-			return
-		}
-		w.Write(v)
-	})
-	api.HandleFunc("/pid", func(w http.ResponseWriter, r *http.Request) {
-		fmt.Fprint(w, os.Getpid())
-	})
-	api.HandleFunc("/loads", func(w http.ResponseWriter, r *http.Request) {
-		mu.Lock()
-		defer mu.Unlock()
-		json.NewEncoder(w).Encode(loads)
-	})
-	handler := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if strings.HasPrefix(r.URL.Path, "/_groupcache/") {
-			pool.ServeHTTP(w, r)
-			return
-		}
-		api.ServeHTTP(w, r)
-	})
-	log.Fatal(http.ListenAndServe(*addr, handler))
-}
-"""
+# The Go groupcache node, shared with bench/cache: the pool is the handler for its own paths
+# (not behind http.ServeMux, which would answer 301 to keys like "a//b"); /get asks the cluster
+# through this node and /loads reports, per key, how often its getter ran.
+GO_NODE = (
+    Path(__file__).resolve().parents[2] / "bench" / "cache" / "groupcache_node.go"
+).read_text()
 
 
 def interop_keys() -> list[str]:
