@@ -1,10 +1,9 @@
-"""``gee cache``: the size parser, and a 3-node cluster of real ``gee cache`` processes."""
+"""``gee cache``: the size parser, and clusters of real ``gee cache`` processes over SQLite."""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import signal
 import subprocess
 import sys
@@ -17,6 +16,7 @@ import pytest
 
 from gee.cache import HashRing
 from gee.cache.cli import parse_size
+from gee.cache.demo import Score, open_scores
 from tests.servers import free_ports, port_open, start_process, stop_process, wait_for
 
 
@@ -101,6 +101,39 @@ def slow_db_loads(nodes: list[CacheNode], key: str) -> int:
     return sum(n.log.read_text().count(f"[SlowDB] search key {key}\n") for n in nodes)
 
 
+def write_scores(path: Path, table: dict[str, int]) -> None:
+    """Create the SQLite file ``gee cache --db`` reads, holding ``table`` (and the seed rows)."""
+    engine = open_scores(path)
+    with engine.transaction() as s:
+        s.insert_many(Score(name=name, score=score) for name, score in table.items())
+    engine.close()
+
+
+async def test_demo_scores_come_from_sqlite_once_per_key(tmp_path: Path) -> None:
+    """No --db: each node opens ./scores.db, the first creates it with GeeCache's rows."""
+    nodes = make_cluster(tmp_path)
+    try:
+        for node in nodes:
+            node.start(tmp_path)
+        assert (tmp_path / "scores.db").exists()
+        async with httpx.AsyncClient(timeout=30) as client:
+            for _ in range(2):
+                for node in nodes:
+                    for key, want in [("Tom", b"630"), ("Jack", b"589"), ("Sam", b"567")]:
+                        response = await client.get(f"{node.api}/api", params={"key": key})
+                        got = (response.status_code, response.content)
+                        assert got == (200, want), f"{node.api} get({key!r}): got {got}"
+            missing = await client.get(f"{nodes[1].api}/api", params={"key": "Kate"})
+    finally:
+        for node in nodes:
+            node.stop()
+    for key in ("Tom", "Jack", "Sam"):
+        loads = slow_db_loads(nodes, key)
+        assert loads == 1, f"[SlowDB] search key {key}: got {loads} in the logs; want 1"
+    assert missing.status_code == 500
+    assert "Kate not exist" in missing.text, f"got {missing.text!r}"
+
+
 @pytest.mark.slow
 async def test_thousand_concurrent_gets_load_once_in_a_process_cluster(
     gee_cluster: list[CacheNode],
@@ -160,9 +193,9 @@ def test_gee_help_lists_cache() -> None:
 @pytest.mark.slow
 async def test_peer_killed_mid_run_and_back(tmp_path: Path) -> None:
     """Kill a node (SIGKILL) during a run: gets go on through local loads; restarted, it serves."""
-    table = {f"key{i}": f"value{i}" for i in range(600)}
-    db = tmp_path / "db.json"
-    db.write_text(json.dumps(table))
+    table = {f"key{i}": 1000 + i for i in range(600)}
+    db = tmp_path / "scores.db"
+    write_scores(db, table)
     nodes = make_cluster(tmp_path, "--db", str(db))
     asker, victim = nodes[0], nodes[1]
     ring = HashRing.of([n.url for n in nodes])
@@ -178,7 +211,7 @@ async def test_peer_killed_mid_run_and_back(tmp_path: Path) -> None:
                 for key in keys:
                     response = await client.get(f"{asker.api}/api", params={"key": key})
                     got = (response.status_code, response.text)
-                    assert got == (200, table[key]), f"get({key!r}): got {got}"
+                    assert got == (200, str(table[key])), f"get({key!r}): got {got}"
 
             async def stats(node: CacheNode) -> dict[str, int]:
                 response = await client.get(f"{node.url}/_groupcache/_stats")

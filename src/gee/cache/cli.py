@@ -8,23 +8,19 @@
     curl 'http://127.0.0.1:9999/api?key=Tom'
 
 The node serves groupcache's peer endpoint on ``--port`` and, with ``--api-port``, GeeCache's
-front API on a second port, both from one uvicorn server. Its group's getter is a slow
-"database" of scores that logs every load, so the cache's effect shows in the log. Nothing
-heavy is imported until the command runs, so ``gee --help`` stays fast.
+front API on a second port, both from one uvicorn server. Its group's getter reads a score
+table from a SQLite file through gee.orm (``--db``; created with GeeCache's Tom/Jack/Sam when
+missing) and logs every load as a slow database search, so the cache's effect shows in the
+log. With ``--etcd`` the node lists itself in etcd and its ring follows every node listed
+there, instead of a fixed ``--peers``. Nothing heavy is imported until the command runs, so
+``gee --help`` stays fast.
 """
 
 from __future__ import annotations
 
 import argparse
 import re
-from typing import TYPE_CHECKING, Any
-
-if TYPE_CHECKING:
-    from gee.cache.group import Group
-    from gee.web import Gee
-
-# GeeCache's demo table.
-SCORES = {"Tom": "630", "Jack": "589", "Sam": "567"}
+from typing import Any
 
 _SIZE = re.compile(r"(\d+)\s*([KMGT]?)(I?B)?", re.IGNORECASE)
 
@@ -53,10 +49,17 @@ def add_parser(subparsers: Any) -> None:
         default=None,
         help="this node's URL exactly as in --peers (default http://HOST:PORT)",
     )
-    p.add_argument(
+    members = p.add_mutually_exclusive_group()
+    members.add_argument(
         "--peers",
         default="",
         help="comma-separated peer URLs, this node included (default: this node alone)",
+    )
+    members.add_argument(
+        "--etcd",
+        default=None,
+        metavar="URL",
+        help="list this node in the etcd at URL (http://host:2379) and follow every node listed",
     )
     p.add_argument("--group", default="scores", help="the group's name (default scores)")
     p.add_argument(
@@ -75,9 +78,22 @@ def add_parser(subparsers: Any) -> None:
     )
     p.add_argument(
         "--db",
-        default=None,
-        metavar="JSON",
-        help="a JSON object of key -> value to serve instead of the Tom/Jack/Sam demo table",
+        default="scores.db",
+        metavar="PATH",
+        help="the SQLite file of scores; created with Tom, Jack and Sam when missing"
+        " (default scores.db)",
+    )
+    p.add_argument(
+        "--etcd-prefix",
+        default="/geecache/peers/",
+        help="where the nodes are listed in etcd (default /geecache/peers/)",
+    )
+    p.add_argument(
+        "--etcd-ttl",
+        type=int,
+        default=5,
+        metavar="SECONDS",
+        help="lease of this node's listing: a crashed node leaves the rings after it (default 5)",
     )
     p.add_argument("--timeout", type=float, default=5.0, help="peer request timeout, seconds")
     p.add_argument(
@@ -89,78 +105,34 @@ def add_parser(subparsers: Any) -> None:
     p.set_defaults(func=run)
 
 
-def demo_group(
-    name: str, cache_bytes: int, slow_db: float, table: dict[str, str] | None = None
-) -> Group:
-    """A Group over ``table`` (None: GeeCache's scores); each load is logged as a slow search."""
-    import asyncio
-    import logging
-
-    from gee.cache.group import Group
-
-    log = logging.getLogger("gee.cache.demo")
-    rows = SCORES if table is None else table
-
-    async def load_score(key: str) -> str:
-        log.info("[SlowDB] search key %s", key)
-        if slow_db:
-            await asyncio.sleep(slow_db)
-        score = rows.get(key)
-        if score is None:
-            raise KeyError(f"{key} not exist")
-        return score
-
-    return Group(name, cache_bytes, load_score)
-
-
-def api_app(group: Group) -> Gee:
-    """GeeCache's front API: ``GET /api?key=K`` answers the value, 500 with the getter's error."""
-    from gee.cache.errors import CacheError
-    from gee.web import Context, Gee
-
-    app = Gee()
-
-    async def api(c: Context) -> None:
-        key = c.query("key")
-        if key is None:
-            c.string(400, "key is required\n")
-            return
-        try:
-            value = await group.get(key)
-        except CacheError as exc:
-            c.string(500, "%s\n", exc)
-            return
-        c.data(200, value, "application/octet-stream")
-
-    app.get("/api", api)
-    return app
-
-
 def run(args: argparse.Namespace) -> int:
     """Start the node and serve until SIGINT or SIGTERM; return the exit code."""
-    import json
     import logging
     import socket
 
     import uvicorn
 
+    from gee.cache.demo import api_app, demo_group, open_scores
     from gee.cache.http import HTTPPool
     from gee.web.types import Receive, Scope, Send
 
     logging.basicConfig(
         level=args.log_level.upper(), format="%(asctime)s %(name)s %(levelname)s %(message)s"
     )
+    log = logging.getLogger("gee.cache")
     self_url = args.self_url or f"http://{args.host}:{args.port}"
     peers = [p.strip() for p in args.peers.split(",") if p.strip()] or [self_url]
-    table = None
-    if args.db is not None:
-        with open(args.db, encoding="utf-8") as f:
-            table = {str(k): str(v) for k, v in json.load(f).items()}
-    group = demo_group(args.group, args.cache_bytes, args.slow_db, table)
+    engine = open_scores(args.db)
+    group = demo_group(args.group, args.cache_bytes, engine, args.slow_db)
     pool = HTTPPool(self_url, timeout=args.timeout)
-    pool.set_peers(*peers)
+    pool.set_peers(*peers)  # with --etcd: this node alone, until it has joined
     group.peers = pool
     api = api_app(group) if args.api_port is not None else None
+    membership = None
+    if args.etcd is not None:
+        from gee.cache.etcd import EtcdMembership
+
+        membership = EtcdMembership(pool, args.etcd, prefix=args.etcd_prefix, ttl=args.etcd_ttl)
 
     async def app(scope: Scope, receive: Receive, send: Send) -> None:
         # One server, two ports: the front API on --api-port, the peer endpoint on --port.
@@ -169,6 +141,29 @@ def run(args: argparse.Namespace) -> int:
         else:
             await pool(scope, receive, send)
 
+    failed = []
+
+    class Node(uvicorn.Server):
+        """uvicorn's server, joining etcd once it listens and leaving before it stops."""
+
+        async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+            await super().startup(sockets=sockets)
+            if membership is not None and not self.should_exit:
+                from gee.rpc.errors import RPCError
+
+                try:
+                    await membership.join()
+                except RPCError as exc:
+                    log.error("cannot join through etcd at %s: %s", args.etcd, exc)
+                    failed.append(exc)
+                    self.should_exit = True
+
+        async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
+            if membership is not None:
+                await membership.leave()  # the others stop asking this node first
+            await super().shutdown(sockets=sockets)
+            await pool.aclose()
+
     sockets = []
     for port in (args.port, args.api_port):
         if port is not None:
@@ -176,12 +171,13 @@ def run(args: argparse.Namespace) -> int:
             sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
             sock.bind((args.host, port))
             sockets.append(sock)
-    logging.getLogger("gee.cache").info(
-        "gee cache node %s (group %r, %d bytes) with peers %s%s",
+    log.info(
+        "gee cache node %s (group %r, %d bytes, scores in %s) with peers %s%s",
         self_url,
         args.group,
         args.cache_bytes,
-        peers,
+        args.db,
+        f"from etcd {args.etcd}{args.etcd_prefix}" if membership is not None else peers,
         f"; api on port {args.api_port}" if api is not None else "",
     )
     # Keep idle peer connections 75 s rather than uvicorn's 5: Go's http.Transport reuses them
@@ -195,8 +191,9 @@ def run(args: argparse.Namespace) -> int:
         timeout_keep_alive=75,
     )
     try:
-        uvicorn.Server(config).run(sockets=sockets)
+        Node(config).run(sockets=sockets)
     finally:
         for sock in sockets:
             sock.close()
-    return 0
+        engine.close()
+    return 1 if failed else 0
