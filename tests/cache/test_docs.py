@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from gee.cache import unregister_group
+from tests.servers import RunningServer
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "cache.md"
 BLOCKS = re.findall(r"```python\n(.*?)```", DOC.read_text(), flags=re.DOTALL)
@@ -25,7 +26,19 @@ def test_the_doc_has_snippets() -> None:
     assert len(BLOCKS) >= 4, f"got {len(BLOCKS)} python blocks in {DOC}; want at least 4"
 
 
-@pytest.mark.parametrize("index", range(len(BLOCKS)))
-def test_snippet_runs(index: int) -> None:
+# A snippet that reads ETCD_URL talks to etcd: it gets the real one, and the etcd marker.
+INDEXES = [
+    pytest.param(i, marks=[pytest.mark.etcd] if "ETCD_URL" in block else [])
+    for i, block in enumerate(BLOCKS)
+]
+
+
+@pytest.mark.parametrize("index", INDEXES)
+def test_snippet_runs(
+    index: int, request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    if "ETCD_URL" in BLOCKS[index]:
+        etcd: RunningServer = request.getfixturevalue("etcd_server")
+        monkeypatch.setenv("ETCD_URL", etcd.extra["url"])
     code = compile(BLOCKS[index], f"{DOC.name}[python block {index + 1}]", "exec")
     exec(code, {"__name__": f"docs_cache_{index}"})

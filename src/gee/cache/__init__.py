@@ -30,6 +30,7 @@ if TYPE_CHECKING:
         NoSuchGroupError,
         PeerError,
     )
+    from gee.cache.etcd import EtcdMembership
     from gee.cache.group import CacheStats, Getter, Group, Stats, get_group, unregister_group
     from gee.cache.http import HTTPGetter, HTTPPool
     from gee.cache.lru import LRUCache
@@ -39,6 +40,7 @@ if TYPE_CHECKING:
 __all__ = [
     "CacheError",
     "CacheStats",
+    "EtcdMembership",
     "Getter",
     "GetterError",
     "Group",
@@ -61,6 +63,7 @@ __all__ = [
 _HOMES = {
     "CacheError": "gee.cache.errors",
     "CacheStats": "gee.cache.group",
+    "EtcdMembership": "gee.cache.etcd",
     "Getter": "gee.cache.group",
     "GetterError": "gee.cache.errors",
     "Group": "gee.cache.group",

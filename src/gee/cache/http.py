@@ -26,6 +26,7 @@ Beyond groupcache, on paths Go nodes answer 404 to, so a mixed cluster stays saf
 
     DELETE {base_path}_remove/{group}/{key}   drop the key from this node's caches (204)
     GET    {base_path}_stats                  every served group's counters as JSON
+    GET    {base_path}_peers                  the peer URLs of this node's ring, as JSON
 """
 
 from __future__ import annotations
@@ -350,6 +351,7 @@ class HTTPPool:
         app.delete(base + "_remove/:group/*key", self._serve_remove)
         app.delete(base + "_remove/:group/", self._serve_remove)
         app.get(base + "_stats", self._serve_stats)
+        app.get(base + "_peers", self._serve_peers)
         return app
 
     def _parse(self, c: Context, prefix: str = "") -> tuple[Group, str] | None:
@@ -399,6 +401,9 @@ class HTTPPool:
     async def _serve_stats(self, c: Context) -> None:
         body = {g.name: g.stats_dict() for g in self._served()}
         c.data(200, json.dumps(body).encode(), "application/json")
+
+    async def _serve_peers(self, c: Context) -> None:
+        c.data(200, json.dumps(self.peers).encode(), "application/json")
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """Serve the peer endpoint: the pool is itself an ASGI app."""
