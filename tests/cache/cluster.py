@@ -52,7 +52,7 @@ Loader = Callable[[str, str], bytes]
 
 
 def default_loader(url: str, key: str) -> bytes:
-    return f"value-of-{key}".encode()
+    return f"value-of-{key}".encode("utf-8", "surrogateescape")  # a key may be any bytes
 
 
 @asynccontextmanager

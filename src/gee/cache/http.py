@@ -76,6 +76,8 @@ LOOP_HEADER = "x-gee-cache-origin"
 PeerSource = Callable[[], Sequence[str] | Awaitable[Sequence[str]]]
 
 _BAD_ESCAPE = re.compile(rb"%(?![0-9A-Fa-f]{2})")
+# Where __call__ keeps the raw path as sent when it shows the router a masked one.
+_RAW_PATH = "gee.cache.raw_path"
 
 
 def escape(text: str) -> str:
@@ -363,7 +365,8 @@ class HTTPPool:
             if name == loop_name and value == loop_token:
                 c.string(508, "loop detected: %s asked itself; check self_url\n", self.self_url)
                 return None
-        raw: bytes = c.scope.get("raw_path") or c.scope["path"].encode("utf-8")
+        scope = c.scope
+        raw: bytes = scope.get(_RAW_PATH) or scope.get("raw_path") or scope["path"].encode()
         parts = split_path(raw, self.base_path + prefix)
         if parts is None:
             c.string(400, "bad request\n")
@@ -407,4 +410,13 @@ class HTTPPool:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """Serve the peer endpoint: the pool is itself an ASGI app."""
+        raw: bytes | None = scope.get("raw_path")
+        if raw is not None and b"%" in raw:
+            # Keys are bytes: a Go client escapes any byte, so "%FF%FE" is a key like another.
+            # gee.web's router decodes the params it matches as UTF-8 and answers 400 to what
+            # is not; our handlers decode the raw path themselves (split_path). So the router
+            # is shown the path with every "%" masked by a byte that no route segment can hold
+            # (segments keep their number and their static parts), which it takes as plain
+            # text, and the handlers read the path as sent. Unescaped paths go through as is.
+            scope = {**scope, "raw_path": raw.replace(b"%", b"\x00"), _RAW_PATH: raw}
         await self.app(scope, receive, send)
