@@ -74,6 +74,13 @@ def test_before_hook_aborts_the_statement(engine: Engine) -> None:
         with pytest.raises(ValueError, match="negative"):
             s.insert_many([Account(name="bad", balance=-1)])
         assert s.query(Account).count() == 0
+        # rows become objects when the model has insert hooks, so the hooks still run
+        with pytest.raises(ValueError, match="negative"):
+            s.insert_many(Account, [("ok", 0), ("bad", -1)], fields=["name", "balance"])
+        assert s.query(Account).count() == 0
+        CALLS.clear()
+        assert s.insert_many(Account, [{"name": "ok"}]) == 1
+        assert CALLS == [("before_insert", None), ("after_insert", None)], f"got {CALLS}"
 
 
 def test_models_without_hooks_have_none() -> None:

@@ -195,6 +195,99 @@ def test_insert_many_is_all_or_nothing(engine: Engine) -> None:
         assert s.query(User).count() == 0
 
 
+def test_insert_many_streams_objects(engine: Engine) -> None:
+    engine.create_table(User)
+    with engine.session() as s:
+        users = (User(name=f"u{i}", age=i) for i in range(300))
+        assert s.insert_many(users) == 300  # a generator, one executemany
+        got = s.query(User).order_by(User.id).select(User.name, User.age).all()
+        assert got == [(f"u{i}", i) for i in range(300)], f"got {got[:3]}...; want u0..u299"
+
+
+def test_insert_many_rows(engine: Engine) -> None:
+    engine.create_table(User)
+    with engine.session() as s:
+        # tuples of every field but the generated key, in declaration order
+        assert s.insert_many(User, [("ann", 30, "ann@x.org"), ("bob", 12, None)]) == 2
+        # dicts: their keys are the fields; the others take the model's defaults
+        assert s.insert_many(User, [{"name": "cid", "age": 45}, {"age": 18, "name": "dee"}]) == 2
+        # tuples of named fields, from any iterable
+        assert s.insert_many(User, iter([("eve", 30)]), fields=["name", "age"]) == 1
+        assert (
+            s.insert_many(User, [(6, "fay", 6, None)], fields=["id", "name", "age", "email"]) == 1
+        )
+        assert s.insert_many(User, []) == 0
+        got = s.query(User).order_by(User.name).select(User.name, User.age, User.email).all()
+        want = [
+            ("ann", 30, "ann@x.org"),
+            ("bob", 12, None),
+            ("cid", 45, None),
+            ("dee", 18, None),
+            ("eve", 30, None),
+            ("fay", 6, None),
+        ]
+        assert got == want, f"got {got}; want {want}"
+        assert s.get(User, 6) == User(id=6, name="fay", age=6)
+
+
+def test_insert_many_rows_in_batches(engine: Engine) -> None:
+    engine.create_table(User)
+    with engine.session() as s:
+        rows = [(f"u{i}", i, None) for i in range(2500)]
+        assert s.insert_many(User, rows, batch_size=1000) == 2500
+        assert s.query(User).select(func.sum(User.age)).one()[0] == sum(range(2500))
+        with pytest.raises(QueryError, match="batch_size"):
+            s.insert_many(User, rows, batch_size=0)
+
+
+@pytest.mark.parametrize(
+    ("rows", "fields", "error"),
+    [
+        ([("a", "1", None)], None, "User.age is int; got str '1'"),
+        ([("a", None, None)], None, "User.age is NOT NULL"),
+        ([("a", 1)], None, "a tuple of 3 values"),
+        (["abc"], None, "a tuple of 3 values"),
+        ([("a", 1, None), {"name": "b", "age": 2, "email": None}], None, "a tuple of 3 values"),
+        ([{"name": "a", "age": 1}, {"name": "b", "agee": 2}], None, "a dict with the keys"),
+        ([{"name": "a", "age": 1}, {"name": "b"}], None, "a dict with the keys"),
+        ([{"name": "a", "age": 1, "nope": 2}], None, "no column 'nope'"),
+        ([{"name": "a"}], None, "rows give no age and it has no default"),
+        ([("a", 1)], ["name", "name"], "names a field twice"),
+        ([("a", 1, None)], ["name", "age", "email; DROP TABLE users"], "no column"),
+    ],
+)
+def test_insert_many_rows_refuses(
+    engine: Engine, rows: list[object], fields: list[str] | None, error: str
+) -> None:
+    engine.create_table(User)
+    with engine.session() as s:
+        s.insert_many(User, [("first", 1, None)])
+        with pytest.raises(QueryError, match=error):
+            s.insert_many(User, rows, fields=fields)  # type: ignore[arg-type]
+        assert s.query(User).count() == 1, "a refused insert_many left rows behind"
+
+
+def test_insert_many_rows_is_all_or_nothing(engine: Engine) -> None:
+    engine.create_table(User)
+    with engine.session() as s:
+        with pytest.raises(IntegrityError):
+            s.insert_many(User, [("a", 1, "same"), ("b", 2, "same")])
+        with pytest.raises(QueryError):  # the bad row comes after good ones were sent
+            s.insert_many(User, [*((f"u{i}", i, None) for i in range(100)), ("x", "y", None)])
+        assert s.query(User).count() == 0
+        s.insert_many(User, [("c", 3, None)])  # the session is still usable
+        assert s.query(User).count() == 1
+
+
+def test_insert_many_misuse(engine: Engine) -> None:
+    engine.create_table(User)
+    with engine.session() as s:
+        with pytest.raises(QueryError, match="rows are missing"):
+            s.insert_many(User)  # type: ignore[call-overload]
+        with pytest.raises(QueryError, match="takes no rows"):
+            s.insert_many([User(name="a", age=1)], fields=["name"])  # type: ignore[call-overload]
+
+
 def test_upsert(engine: Engine) -> None:
     engine.create_table(User, Tag)
     with engine.session() as s:

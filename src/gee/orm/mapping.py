@@ -10,7 +10,7 @@ dialect, keyed by table and shape, so a statement's Python cost is one call per 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from gee.orm.clause import Column
@@ -20,7 +20,14 @@ if TYPE_CHECKING:
     from gee.orm.dialects.base import Dialect
     from gee.orm.schema import Table
 
-__all__ = ["key_params", "loader", "one_loader", "params_extractor", "row_converter"]
+__all__ = [
+    "key_params",
+    "loader",
+    "one_loader",
+    "params_extractor",
+    "row_converter",
+    "rows_extractor",
+]
 
 Loader = Callable[[Sequence[Sequence[Any]]], list[Any]]
 Extractor = Callable[[Any], tuple[Any, ...]]
@@ -121,11 +128,24 @@ def params_extractor(dialect: Dialect, table: Table, columns: Sequence[Column[An
     # inline and only builds a dict object when __dict__ is asked for (a dict per object: 64
     # bytes, and time, and more for the garbage collector to walk).
     lines = ["def extract(o):"]
+    lines += [f"    v{i} = o.{c.name}" for i, c in enumerate(columns)]
+    values = _checked_values(dialect, columns, namespace, lines)
+    lines.append(f"    return ({', '.join(values)}{',' if values else ''})")
+    exec("\n".join(lines) + "\n", namespace)
+    function: Extractor = namespace["extract"]
+    dialect.cache[key] = function
+    return function
+
+
+def _checked_values(
+    dialect: Dialect, columns: Sequence[Column[Any]], namespace: dict[str, Any], lines: list[str]
+) -> list[str]:
+    """Append to ``lines`` the checks of locals ``v0, v1, ...`` (one per column); return the
+    expressions of their written values. ``namespace`` needs ``bad`` and ``cols``."""
     values = []
     for i, c in enumerate(columns):
         namespace[f"c{i}"] = c.check
         namespace[f"t{i}"] = c.python_type
-        lines.append(f"    v{i} = o.{c.name}")
         # The exact declared type passes without a call; anything else asks the column's check.
         if c.nullable:
             test = f"v{i} is not None and v{i}.__class__ is not t{i} and not c{i}(v{i})"
@@ -140,11 +160,91 @@ def params_extractor(dialect: Dialect, table: Table, columns: Sequence[Column[An
             values.append(
                 f"w{i}(v{i})" if not c.nullable else f"None if v{i} is None else w{i}(v{i})"
             )
-    lines.append(f"    return ({', '.join(values)}{',' if values else ''})")
+    return values
+
+
+def rows_extractor(
+    dialect: Dialect, table: Table, fields: Sequence[str], by_name: bool
+) -> tuple[list[Column[Any]], Extractor]:
+    """For ``Session.insert_many(Model, rows)``: the columns to insert, and a function returning
+    the bound values of one row (a tuple of ``fields``' values, or a dict keyed by them when
+    ``by_name``), checked like ``params_extractor``'s.
+
+    The columns are ``fields``, then every other column that has a default (its value is the
+    model's default, ``default_factory`` called per row); the generated key is left to the
+    database. A column missing from both, or a row of the wrong shape, raises ``QueryError``.
+    A tuple row that needs no conversion is returned as it is: no new tuple per row.
+    """
+    from gee.orm.schema import MISSING
+
+    model = table.model.__name__
+    given = [table.column(name) for name in fields]
+    if len({c.name for c in given}) != len(given):
+        raise QueryError(f"insert_many({model}, fields={list(fields)!r}) names a field twice")
+    named = {c.name for c in given}
+    defaulted = []
+    for c in table.columns:
+        if c.name in named or c is table.auto:
+            continue
+        if c.default is MISSING and c.default_factory is None:
+            raise QueryError(
+                f"insert_many({model}, ...): rows give no {c.name} and it has no default; "
+                f"pass fields= naming it (rows give {', '.join(fields) or 'nothing'})"
+            )
+        defaulted.append(c)
+    columns = given + defaulted
+    namespace: dict[str, Any] = {
+        "bad": _bad,
+        "cols": columns,
+        "shape": _bad_shape(model, fields, by_name),
+        "ok": _is_mapping if by_name else _is_sequence,
+    }
+    n = len(given)
+    exact = "dict" if by_name else "tuple"
+    lines = [
+        "def extract(row):",
+        f"    if row.__class__ is not {exact} and not ok(row) or len(row) != {n}: shape(row)",
+    ]
+    if by_name:
+        lines.append("    try:")
+        lines += [f"        v{i} = row[{c.name!r}]" for i, c in enumerate(given)]
+        lines.append("    except KeyError:")
+        lines.append("        shape(row)")
+    elif n:
+        lines.append(f"    {', '.join(f'v{i}' for i in range(n))}, = row")
+    for j, c in enumerate(defaulted, n):
+        if c.default_factory is not None:
+            namespace[f"f{j}"] = c.default_factory
+            lines.append(f"    v{j} = f{j}()")
+        else:
+            namespace[f"d{j}"] = c.default
+            lines.append(f"    v{j} = d{j}")
+    values = _checked_values(dialect, columns, namespace, lines)
+    if not by_name and not defaulted and values == [f"v{i}" for i in range(n)]:
+        lines.append(f"    return row if row.__class__ is tuple else ({', '.join(values)},)")
+    else:
+        lines.append(f"    return ({', '.join(values)}{',' if values else ''})")
     exec("\n".join(lines) + "\n", namespace)
-    function: Extractor = namespace["extract"]
-    dialect.cache[key] = function
-    return function
+    return columns, namespace["extract"]
+
+
+def _is_mapping(row: object) -> bool:
+    return isinstance(row, Mapping)
+
+
+def _is_sequence(row: object) -> bool:
+    return isinstance(row, Sequence) and not isinstance(row, (str, bytes))
+
+
+def _bad_shape(model: str, fields: Sequence[str], by_name: bool) -> Callable[[Any], None]:
+    def shape(row: object) -> None:
+        if by_name:
+            want = f"a dict with the keys {', '.join(fields)}"
+        else:
+            want = f"a tuple of {len(fields)} values ({', '.join(fields)})"
+        raise QueryError(f"insert_many({model}, rows): each row must be {want}; got {row!r}")
+
+    return shape
 
 
 def key_params(dialect: Dialect, table: Table) -> Callable[[object], tuple[Any, ...]]:

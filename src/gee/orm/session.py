@@ -14,10 +14,11 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from itertools import chain, islice
 from operator import attrgetter
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar, overload
 
 from gee.orm.clause import Column, Raw
 from gee.orm.errors import OperationalError, QueryError
@@ -30,7 +31,7 @@ from gee.orm.hooks import (
     BEFORE_UPDATE,
     run_hooks,
 )
-from gee.orm.mapping import key_params, one_loader, params_extractor
+from gee.orm.mapping import key_params, one_loader, params_extractor, rows_extractor
 from gee.orm.query import Query
 from gee.orm.schema import Model, Table, table_of
 
@@ -42,8 +43,8 @@ __all__ = ["Session"]
 log = logging.getLogger("gee.orm")
 M = TypeVar("M", bound=Model)
 
-# Rows per executemany batch in insert_many: bounds memory, keeps round trips few.
-BATCH_SIZE = 1000
+_END = object()  # the end of an iterator, for next(it, _END)
+_INSERT_HOOKS = frozenset((BEFORE_INSERT, AFTER_INSERT))
 
 
 class Session:
@@ -104,17 +105,22 @@ class Session:
         except self.dialect.error as exc:
             raise self._translate(exc, sql, params) from exc
 
-    def _executemany(self, sql: str, rows: Sequence[Sequence[object]]) -> int:
+    def _executemany(self, sql: str, rows: Iterable[Sequence[object]]) -> int:
+        """Run ``sql`` once per row of ``rows`` (a list, or an iterator the driver consumes)."""
         cur = self._cursor
         if cur is None:
             self._connection()  # raises: closed
         dialect = self.dialect
         try:
             if log.isEnabledFor(logging.DEBUG):
-                log.debug("executemany %s (%d rows)", sql, len(rows))
+                start = time.perf_counter()
+                count = dialect.executemany(cur, sql, rows)
+                ms = (time.perf_counter() - start) * 1e3
+                log.debug("%.3f ms executemany %s (%d rows)", ms, sql, count)
+                return count
             return dialect.executemany(cur, sql, rows)
         except dialect.error as exc:
-            raise self._translate(exc, sql, rows[0] if rows else ()) from exc
+            raise self._translate(exc, sql, ()) from exc
 
     def _translate(self, exc: BaseException, sql: str, params: Sequence[object]) -> Exception:
         error = self.dialect.translate(exc, sql, params)
@@ -272,12 +278,51 @@ class Session:
         sql = self.dialect.insert(table, columns, returning=generate)
         return sql, params_extractor(self.dialect, table, columns)
 
-    def insert_many(self, objects: Iterable[Model], *, batch_size: int = BATCH_SIZE) -> int:
-        """Insert many objects in batches with executemany; return how many.
+    @overload
+    def insert_many(self, objects: Iterable[Model], /, *, batch_size: int | None = None) -> int: ...
+
+    @overload
+    def insert_many(
+        self,
+        model: type[Model],
+        rows: Iterable[Sequence[Any]] | Iterable[Mapping[str, Any]],
+        /,
+        *,
+        fields: Sequence[str] | None = None,
+        batch_size: int | None = None,
+    ) -> int: ...
+
+    def insert_many(
+        self,
+        objects: Iterable[Model] | type[Model],
+        rows: Iterable[Sequence[Any]] | Iterable[Mapping[str, Any]] | None = None,
+        /,
+        *,
+        fields: Sequence[str] | None = None,
+        batch_size: int | None = None,
+    ) -> int:
+        """Insert many rows with the driver's ``executemany``; return how many.
+
+        ``insert_many(objects)`` takes model instances; ``insert_many(User, rows)`` takes plain
+        rows and builds no objects: tuples of the values of ``fields`` (default: every field
+        but the generated key, in declaration order), or dicts keyed by field name (default
+        fields: the first dict's keys). Fields a row does not give take the model's default.
+        Values are checked against the fields' types either way. A model with insert hooks
+        gets objects built from the rows, so that its hooks run.
 
         Faster than ``insert`` for bulk loads, at a price: generated keys are not filled in.
-        All rows are inserted or none.
+        All rows are inserted or none. ``batch_size``: rows per ``executemany`` call (None:
+        one call, the rows streamed to the driver, which batches as it needs: PyMySQL into
+        multi-row INSERTs, psycopg into a pipeline).
         """
+        if isinstance(objects, type):
+            if rows is None:
+                raise QueryError(f"insert_many({objects.__name__}, rows): the rows are missing")
+            return self._insert_rows(objects, rows, fields, batch_size)
+        if rows is not None or fields is not None:
+            raise QueryError(
+                "insert_many(objects) takes no rows or fields; see insert_many(Model, rows)"
+            )
         total = 0
         groups = _groups(objects)
         with self.transaction():
@@ -288,19 +333,68 @@ class Session:
                     ("insert", table, generate, "many"),
                     lambda t=table, g=generate: self._insert_sql_many(t, g),
                 )
-                rows = [extract(obj) for obj in group]
-                for start in range(0, len(rows), batch_size):
-                    self._executemany(sql, rows[start : start + batch_size])
-                total += len(rows)
+                total += self._executemany_stream(sql, map(extract, group), batch_size)
                 if AFTER_INSERT in table.hooks:
                     run_hooks(AFTER_INSERT, group, self)
         return total
+
+    def _insert_rows(
+        self,
+        model: type[Model],
+        rows: Iterable[Sequence[Any]] | Iterable[Mapping[str, Any]],
+        fields: Sequence[str] | None,
+        batch_size: int | None,
+    ) -> int:
+        table = table_of(model)
+        it = iter(rows)
+        first: Any = next(it, _END)
+        if first is _END:
+            return 0
+        by_name = isinstance(first, Mapping)
+        if fields is None:
+            names = (
+                tuple(first)
+                if by_name
+                else tuple(c.name for c in table.columns if c is not table.auto)
+            )
+        else:
+            names = tuple(fields)
+        key = ("insert rows", table, names, by_name)
+        plan = self.dialect.cache.get(key)
+        if plan is None:
+            columns, extract = rows_extractor(self.dialect, table, names, by_name)
+            plan = self.dialect.cache[key] = (
+                self.dialect.insert(table, columns, returning=False),
+                extract,
+            )
+        sql, extract = plan
+        everything = chain((first,), it)
+        if table.hooks & _INSERT_HOOKS:
+            # Hooks take objects: build them (checked by their insert like any other).
+            build = _object_builder(model, names, by_name, extract)
+            return self.insert_many(list(map(build, everything)), batch_size=batch_size)
+        with self.transaction():
+            return self._executemany_stream(sql, map(extract, everything), batch_size)
 
     def _insert_sql_many(self, table: Table, generate: bool) -> tuple[str, Any]:
         columns = [c for c in table.columns if not (generate and c is table.auto)]
         return self.dialect.insert(table, columns, returning=False), params_extractor(
             self.dialect, table, columns
         )
+
+    def _executemany_stream(
+        self, sql: str, params: Iterator[Sequence[object]], batch_size: int | None
+    ) -> int:
+        """Send ``params`` (produced lazily) to ``sql`` in one executemany, or in ``batch_size``
+        chunks; the number of rows inserted."""
+        if batch_size is None:
+            return self._executemany(sql, params)
+        if batch_size < 1:
+            raise QueryError(f"batch_size must be at least 1 or None; got {batch_size}")
+        total = 0
+        while chunk := list(islice(params, batch_size)):
+            total += self._executemany(sql, chunk)
+        return total
 
     def upsert(
         self,
@@ -608,6 +702,21 @@ def _groups(objects: Iterable[Model]) -> dict[tuple[Table, bool], list[Model]]:
         generate = auto is not None and obj.__dict__[auto.name] is None
         groups.setdefault((table, generate), []).append(obj)
     return groups
+
+
+def _object_builder(
+    model: type[Model], names: Sequence[str], by_name: bool, extract: Callable[[Any], Any]
+) -> Callable[[Any], Model]:
+    """A function building a ``model`` instance from one row of ``insert_many(model, rows)``;
+    ``extract`` checks the row's shape first."""
+
+    def build(row: Any) -> Model:
+        extract(row)
+        if by_name:
+            return model(**row)
+        return model(**dict(zip(names, row, strict=True)))
+
+    return build
 
 
 def _table(obj: object) -> Table:

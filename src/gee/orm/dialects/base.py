@@ -10,7 +10,7 @@ exist", and the DB-API calls the session makes (``connect``, ``cursor``, ``fetch
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from gee.orm.clause import Column, Context
@@ -266,7 +266,8 @@ class Dialect:
             cur.execute(sql, params)
             return cur.rowcount, cur.lastrowid
 
-    def executemany(self, conn: Connection, sql: str, rows: Sequence[Sequence[object]]) -> int:
+    def executemany(self, conn: Connection, sql: str, rows: Iterable[Sequence[object]]) -> int:
+        """Run ``sql`` for each of ``rows`` (a list or an iterator); return the rows affected."""
         with conn.cursor() as cur:
             cur.executemany(sql, rows)
             return cur.rowcount  # type: ignore[no-any-return]

@@ -8,7 +8,7 @@ otherwise send a Python list as a PostgreSQL array. Generated keys come back thr
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from gee.orm.clause import Column
@@ -72,7 +72,7 @@ class PostgreSQLDialect(Dialect):
         # Keys come back through RETURNING instead of lastrowid.
         return conn.execute(sql, params).rowcount, None
 
-    def executemany(self, conn: Connection, sql: str, rows: Sequence[Sequence[object]]) -> int:
+    def executemany(self, conn: Connection, sql: str, rows: Iterable[Sequence[object]]) -> int:
         conn.executemany(sql, rows)  # only ever the session's cursor: connections have none
         return conn.rowcount  # type: ignore[no-any-return]
 

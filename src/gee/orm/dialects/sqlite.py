@@ -13,7 +13,7 @@ import json
 import re
 import sqlite3
 import uuid
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
@@ -117,7 +117,7 @@ class SQLiteDialect(Dialect):
         cur = conn.execute(sql, params)
         return cur.rowcount, cur.lastrowid
 
-    def executemany(self, conn: Connection, sql: str, rows: Sequence[Sequence[object]]) -> int:
+    def executemany(self, conn: Connection, sql: str, rows: Iterable[Sequence[object]]) -> int:
         return conn.executemany(sql, rows).rowcount  # type: ignore[no-any-return]
 
     def translate(self, exc: BaseException, sql: str, params: Sequence[object]) -> Exception:
