@@ -8,7 +8,6 @@ import signal
 import subprocess
 import sys
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
@@ -16,8 +15,7 @@ import pytest
 
 from gee.cache import HashRing
 from gee.cache.cli import parse_size
-from gee.cache.demo import Score, open_scores
-from tests.servers import free_ports, port_open, start_process, stop_process, wait_for
+from tests.cache.nodes import CacheNode, make_cluster, slow_db_loads, write_scores
 
 
 @pytest.mark.parametrize(
@@ -44,46 +42,6 @@ def test_parse_size_refuses(text: str) -> None:
         parse_size(text)
 
 
-@dataclass
-class CacheNode:
-    url: str
-    api: str
-    port: int
-    api_port: int
-    argv: list[str]
-    log: Path
-    proc: subprocess.Popen[bytes] | None = None
-
-    def start(self, workdir: Path) -> None:
-        """Start (or restart) the node's process and wait until both its ports answer."""
-        self.proc = proc = start_process(self.argv, workdir, self.log)
-
-        def up() -> bool:
-            if proc.poll() is not None:
-                raise RuntimeError(f"gee cache exited:\n{self.log.read_text()}")
-            return port_open(self.port) and port_open(self.api_port)
-
-        wait_for(up, what="gee cache")
-
-    def stop(self, sig: int = signal.SIGTERM) -> None:
-        if self.proc is not None:
-            stop_process(self.proc, sig=sig)
-            self.proc = None
-
-
-def make_cluster(tmp_path: Path, *extra: str) -> list[CacheNode]:
-    """Three ``gee cache`` nodes that know each other, each with a front API port (not started)."""
-    ports = free_ports(6)
-    urls = [f"http://127.0.0.1:{p}" for p in ports[:3]]
-    nodes = []
-    for url, port, api_port in zip(urls, ports[:3], ports[3:], strict=True):
-        argv = [sys.executable, "-m", "gee", "cache", "--port", str(port), "--self", url]
-        argv += ["--peers", ",".join(urls), "--api-port", str(api_port), *extra]
-        api = f"http://127.0.0.1:{api_port}"
-        nodes.append(CacheNode(url, api, port, api_port, argv, tmp_path / f"node-{port}.log"))
-    return nodes
-
-
 @pytest.fixture
 def gee_cluster(tmp_path: Path) -> Iterator[list[CacheNode]]:
     """Three running ``gee cache`` nodes over the demo table, with a 1 s slow database."""
@@ -95,18 +53,6 @@ def gee_cluster(tmp_path: Path) -> Iterator[list[CacheNode]]:
     finally:
         for node in nodes:
             node.stop()
-
-
-def slow_db_loads(nodes: list[CacheNode], key: str) -> int:
-    return sum(n.log.read_text().count(f"[SlowDB] search key {key}\n") for n in nodes)
-
-
-def write_scores(path: Path, table: dict[str, int]) -> None:
-    """Create the SQLite file ``gee cache --db`` reads, holding ``table`` (and the seed rows)."""
-    engine = open_scores(path)
-    with engine.transaction() as s:
-        s.insert_many(Score(name=name, score=score) for name, score in table.items())
-    engine.close()
 
 
 async def test_demo_scores_come_from_sqlite_once_per_key(tmp_path: Path) -> None:

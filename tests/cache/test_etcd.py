@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import signal
-import sys
 import time
 import uuid
 from collections.abc import Callable
@@ -14,7 +13,7 @@ import httpx
 import pytest
 
 from gee.cache import EtcdMembership, HashRing, HTTPPool
-from tests.cache.test_cli import CacheNode, slow_db_loads, write_scores
+from tests.cache.nodes import CacheNode, etcd_cluster, slow_db_loads, write_scores
 from tests.servers import RunningServer, free_ports
 
 pytestmark = pytest.mark.etcd
@@ -59,20 +58,6 @@ async def test_join_fails_without_etcd() -> None:
         await membership.join()
     await membership.leave()
     await pool.aclose()
-
-
-def etcd_cluster(tmp_path: Path, etcd: str, prefix: str, db: Path) -> list[CacheNode]:
-    """Three ``gee cache`` nodes that find each other in etcd (not started)."""
-    ports = free_ports(6)
-    nodes = []
-    for port, api_port in zip(ports[:3], ports[3:], strict=True):
-        url = f"http://127.0.0.1:{port}"
-        argv = [sys.executable, "-m", "gee", "cache", "--port", str(port), "--self", url]
-        argv += ["--api-port", str(api_port), "--db", str(db)]
-        argv += ["--etcd", etcd, "--etcd-prefix", prefix, "--etcd-ttl", "2"]
-        api = f"http://127.0.0.1:{api_port}"
-        nodes.append(CacheNode(url, api, port, api_port, argv, tmp_path / f"node-{port}.log"))
-    return nodes
 
 
 @pytest.mark.slow
@@ -148,3 +133,36 @@ async def test_crashed_node_leaves_every_ring_after_its_ttl_and_comes_back(
     finally:
         for node in nodes:
             node.stop()
+
+
+async def test_stopped_node_leaves_every_ring_before_its_ttl(
+    etcd_server: RunningServer, tmp_path: Path
+) -> None:
+    """SIGTERM: the node revokes its lease as it stops, so a 30 s ttl does not hold it listed."""
+    db = tmp_path / "scores.db"
+    write_scores(db, {})
+    prefix = f"/geecache-test/{uuid.uuid4().hex}/"
+    nodes = etcd_cluster(tmp_path, etcd_server.extra["url"], prefix, db, ttl=30)[:2]
+    try:
+        for node in nodes:
+            node.start(tmp_path)
+        async with httpx.AsyncClient(timeout=10) as client:
+
+            async def peers() -> list[str]:
+                answer = await client.get(f"{nodes[0].url}/_groupcache/_peers")
+                return answer.json()  # type: ignore[no-any-return]
+
+            async with asyncio.timeout(10):
+                while await peers() != sorted(n.url for n in nodes):
+                    await asyncio.sleep(0.05)
+            nodes[1].stop(signal.SIGTERM)
+            async with asyncio.timeout(10):
+                while await peers() != [nodes[0].url]:
+                    await asyncio.sleep(0.05)
+            response = await client.get(f"{nodes[0].api}/api", params={"key": "Tom"})
+            assert (response.status_code, response.text) == (200, "630")
+    finally:
+        for node in nodes:
+            node.stop()
+    log = nodes[1].log.read_text()
+    assert "revoking lease" not in log, log
