@@ -47,7 +47,7 @@ def add_parser(subparsers: Any) -> None:
         "--self",
         dest="self_url",
         default=None,
-        help="this node's URL exactly as in --peers (default http://HOST:PORT)",
+        help="this node's URL exactly as in --peers, or as listed in etcd (default http://HOST:PORT)",
     )
     members = p.add_mutually_exclusive_group()
     members.add_argument(
@@ -120,6 +120,11 @@ def run(args: argparse.Namespace) -> int:
         level=args.log_level.upper(), format="%(asctime)s %(name)s %(levelname)s %(message)s"
     )
     log = logging.getLogger("gee.cache")
+    if args.self_url is None and args.etcd is not None and args.host in ("0.0.0.0", "::"):
+        log.error(
+            "--etcd lists this node by its URL: give --self (http://ITS-ADDRESS:%d)", args.port
+        )
+        return 2
     self_url = args.self_url or f"http://{args.host}:{args.port}"
     peers = [p.strip() for p in args.peers.split(",") if p.strip()] or [self_url]
     engine = open_scores(args.db)
