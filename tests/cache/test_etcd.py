@@ -14,7 +14,7 @@ import pytest
 
 from gee.cache import EtcdMembership, HashRing, HTTPPool
 from tests.cache.nodes import CacheNode, etcd_cluster, slow_db_loads, write_scores
-from tests.servers import RunningServer, free_ports
+from tests.servers import RunningServer, etcd_request, free_ports
 
 pytestmark = pytest.mark.etcd
 
@@ -43,6 +43,31 @@ async def test_pools_join_and_leave_at_once(etcd_server: RunningServer) -> None:
         await eventually(lambda: pools[0].peers == pools[2].peers == rest, within=2.0)
         await members[1].join()  # and back
         await eventually(lambda: all(p.peers == urls for p in pools), within=2.0)
+    finally:
+        for m in members:
+            await m.leave()
+        for p in pools:
+            await p.aclose()
+
+
+async def test_a_lost_lease_is_taken_again(etcd_server: RunningServer) -> None:
+    """The lease revoked behind the node's back (as if it expired): the node lists itself again."""
+    url = etcd_server.extra["url"]
+    prefix = f"/geecache-test/{uuid.uuid4().hex}/"
+    urls = sorted(f"http://127.0.0.1:{p}" for p in free_ports(2))
+    pools = [HTTPPool(u, groups={}) for u in urls]
+    members = [EtcdMembership(p, url, prefix=prefix, ttl=2, interval=0.05) for p in pools]
+    try:
+        for m in members:
+            await m.join()
+        await eventually(lambda: pools[0].peers == urls, within=2.0)
+        lost = members[1]._announcement
+        assert lost is not None
+        etcd_request(etcd_server, "/v3/lease/revoke", {"ID": lost.lease})
+        await eventually(lambda: pools[0].peers == [urls[0]], within=2.0)
+        # The keep-alive (every ttl/3) hears the lease is gone; a new one lists the node again.
+        await eventually(lambda: pools[0].peers == urls, within=5.0)
+        assert members[1]._announcement is not lost
     finally:
         for m in members:
             await m.leave()

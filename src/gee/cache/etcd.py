@@ -79,7 +79,11 @@ class EtcdMembership:
             return
         self._announcement = await self._announce()
         discovery = self._discovery = EtcdDiscovery(self.url, prefix=self.prefix)
-        await discovery.servers()  # the first list, with this node in it
+        try:
+            await discovery.servers()  # the first list, with this node in it
+        except BaseException:
+            await self.leave()  # revoke the lease just taken
+            raise
         loop = asyncio.get_running_loop()
         self._tasks = [
             loop.create_task(self._keep_announced()),
