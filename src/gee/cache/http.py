@@ -184,7 +184,8 @@ class HTTPPool:
     share one process (one per node in a test).
 
     The pool is the ASGI app that serves the peer endpoint (a gee.web ``Gee`` app, in
-    ``pool.app``); mount it, or serve it with any ASGI server. Call :meth:`aclose` (or use
+    ``pool.app``, behind a step that lets keys which are not UTF-8 past gee.web's router);
+    serve the pool itself with any ASGI server. Call :meth:`aclose` (or use
     ``async with``) to close the client's connections.
     """
 
