@@ -214,6 +214,9 @@ async def test_endpoint_answers_like_groupcache() -> None:
         stats = (await client.get(base + "_stats")).json()
         got_counts = (stats["g"]["local_loads"], stats["g"]["local_load_errs"])
         assert got_counts == (2, 1), f"got (local_loads, local_load_errs) {got_counts}; want (2, 1)"
+        pool.set_peers(pool.self_url, "http://127.0.0.1:1")
+        peers = (await client.get(base + "_peers")).json()
+        assert peers == [pool.self_url, "http://127.0.0.1:1"], f"got _peers {peers}"
     await pool.aclose()
 
 
