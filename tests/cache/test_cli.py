@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import signal
 import subprocess
 import sys
@@ -16,6 +17,7 @@ import pytest
 from gee.cache import HashRing
 from gee.cache.cli import parse_size
 from tests.cache.nodes import CacheNode, make_cluster, slow_db_loads, write_scores
+from tests.servers import free_ports
 
 
 @pytest.mark.parametrize(
@@ -108,6 +110,29 @@ async def test_thousand_concurrent_gets_load_once_in_a_process_cluster(
     assert sum(s["peer_errors"] for s in stats) == 0
     assert missing.status_code == 500
     assert "Kate not exist" in missing.text, f"got {missing.text!r}"
+
+
+async def test_a_json_table_stands_in_for_the_sqlite_file(tmp_path: Path) -> None:
+    """``--db table.json``: a table of any values (the benchmarks serve ``value-of-K``)."""
+    db = tmp_path / "table.json"
+    db.write_text(json.dumps({"a b": "value-of-a b", "Tom": "not a score"}))
+    port, api_port = free_ports(2)
+    argv = [sys.executable, "-m", "gee", "cache", "--port", str(port), "--api-port"]
+    argv += [str(api_port), "--db", str(db)]
+    url, api = f"http://127.0.0.1:{port}", f"http://127.0.0.1:{api_port}"
+    node = CacheNode(url, api, port, api_port, argv, tmp_path / "node.log")
+    try:
+        node.start(tmp_path)
+        async with httpx.AsyncClient(timeout=30) as client:
+            got = [
+                (await client.get(f"{node.api}/api", params={"key": k})).text
+                for k in ("a b", "Tom", "a b")
+            ]
+    finally:
+        node.stop()
+    assert got == ["value-of-a b", "not a score", "value-of-a b"], f"got {got}"
+    assert slow_db_loads([node], "a b") == 1
+    assert not (tmp_path / "scores.db").exists(), "a JSON table created a SQLite file too"
 
 
 def test_cli_module_imports_nothing_heavy() -> None:

@@ -1,7 +1,8 @@
 """GeeCache's demo, as ``gee cache`` runs it: a score table in SQLite behind a slow "database".
 
 The table is a gee.orm model in a SQLite file. A missing file is created and seeded with
-GeeCache's own rows (Tom 630, Jack 589, Sam 567); an existing one is used as it is. The group's
+GeeCache's own rows (Tom 630, Jack 589, Sam 567); an existing one is used as it is. (A plain
+mapping may stand in for the file: the benchmarks serve tables of any values.) The group's
 getter logs ``[SlowDB] search key K`` for every load, as GeeCache's does, so the log shows the
 cache at work: a key is searched once, however often and wherever it is asked for.
 """
@@ -11,6 +12,7 @@ from __future__ import annotations
 import logging
 import os
 import time
+from collections.abc import Callable, Mapping
 
 from gee.cache.errors import CacheError
 from gee.cache.group import Group
@@ -46,27 +48,44 @@ def open_scores(path: str | os.PathLike[str]) -> Engine:
     return engine
 
 
-def demo_group(name: str, cache_bytes: int, engine: Engine, slow_db: float = 0.0) -> Group:
-    """A Group over the scores in ``engine``; each load is logged, then takes ``slow_db`` s.
+def demo_group(
+    name: str, cache_bytes: int, scores: Engine | Mapping[str, str], slow_db: float = 0.0
+) -> Group:
+    """A Group over ``scores``; each load is logged, then takes ``slow_db`` seconds.
 
-    The getter is a plain function: the Group runs it in a worker thread, where the sleep and
-    the query block nobody. A name with no row fails the load with ``K not exist``.
+    ``scores`` is the Engine of a scores file (:func:`open_scores`), or a plain mapping of key
+    to value (``gee cache --db table.json``: the benchmarks' tables of any values). The getter
+    is a plain function: the Group runs it in a worker thread, where the sleep and the query
+    block nobody. A key with no row fails the load with ``K not exist``.
     """
+    find = _finder(scores)
 
     def load_score(key: str) -> str:
         log.info("[SlowDB] search key %s", key)
         if slow_db:
             time.sleep(slow_db)
+        value = find(key)
+        if value is None:
+            raise KeyError(f"{key} not exist")
+        return value
+
+    return Group(name, cache_bytes, load_score)
+
+
+def _finder(scores: Engine | Mapping[str, str]) -> Callable[[str], str | None]:
+    if not isinstance(scores, Engine):
+        return scores.get
+    engine = scores
+
+    def find(key: str) -> str | None:
         try:
             with engine.session() as s:
                 row = s.get(Score, key)
         except UnicodeEncodeError:  # a key of raw bytes, not UTF-8: not a name in the table
-            row = None
-        if row is None:
-            raise KeyError(f"{key} not exist")
-        return str(row.score)
+            return None
+        return None if row is None else str(row.score)
 
-    return Group(name, cache_bytes, load_score)
+    return find
 
 
 def api_app(group: Group) -> Gee:
