@@ -14,8 +14,10 @@ from pathlib import Path
 
 import pytest
 
+from gee.kv import Config, Server
+from gee.kv.errors import AOFError
 from gee.kv.keyspace import Keyspace
-from gee.kv.persist.aof import effect
+from gee.kv.persist.aof import effect, replay
 from gee.kv.persist.rdb import dump_payload
 from gee.kv.resp import encode_command
 from tests.kv.conftest import ThreadedServer
@@ -147,6 +149,43 @@ def test_truncated_tail_loads_the_prefix(tmp_path: Path) -> None:
     finally:
         again.stop()
     assert aof.stat().st_size == whole
+
+
+# A file longer than the chunks replay feeds its reader (64 KiB), so the cuts below fall in a
+# later chunk than the first.
+_MANY = b"".join(encode_command([b"SET", b"key:%d" % i, b"v" * 20]) for i in range(3000))
+_LAST = encode_command([b"RPUSH", b"list", b"a", b"bb" * 40])
+
+
+def _replay(tmp_path: Path, content: bytes) -> tuple[int, Server]:
+    aof = tmp_path / "appendonly.aof"
+    aof.write_bytes(content)
+    server = Server(Config({"port": "0", "dir": str(tmp_path), "save": ""}))
+    return replay(server, aof), server
+
+
+@pytest.mark.parametrize("cut", range(1, len(_LAST)))
+def test_replay_truncates_a_tail_cut_anywhere(tmp_path: Path, cut: int) -> None:
+    count, server = _replay(tmp_path, _MANY + _LAST[:cut])
+    assert count == 3000, f"got {count} commands; want 3000"
+    assert len(server.keyspace.dbs[0].data) == 3000
+    size = (tmp_path / "appendonly.aof").stat().st_size
+    assert size == len(_MANY), f"got a file of {size} bytes; want {len(_MANY)}"
+
+
+def test_replay_of_a_whole_file_keeps_it(tmp_path: Path) -> None:
+    count, server = _replay(tmp_path, _MANY + _LAST)
+    assert count == 3001
+    assert len(server.keyspace.dbs[0].data[b"list"]) == 2
+    assert (tmp_path / "appendonly.aof").stat().st_size == len(_MANY + _LAST)
+
+
+@pytest.mark.parametrize(
+    "bad", [b"garbage\r\n", b"*1\r\n:5\r\n", b"*0\r\n", b"*2\r\n*1\r\n$1\r\na\r\n$1\r\nb\r\n"]
+)
+def test_replay_names_the_offset_of_damage_past_the_first_chunk(tmp_path: Path, bad: bytes) -> None:
+    with pytest.raises(AOFError, match=f"at offset {len(_MANY)}$"):
+        _replay(tmp_path, _MANY + bad + _LAST)
 
 
 # -- real processes ---------------------------------------------------------------------------

@@ -394,6 +394,46 @@ _PLAIN = {
 }
 
 
+# How much of the file the RESP reader is given at a time: hiredis moves its unread bytes to
+# the front of its buffer once a kilobyte is consumed, so feeding a whole 100 MB file at once
+# makes every few commands copy what remains (quadratic; a 1M-command file took minutes).
+_FEED = 1 << 16
+# Fed after the last byte of the file: read back alone only if the file ended on a boundary.
+_SENTINEL = encode_command([b"PING"])
+
+
+def _ends_whole(reader: hiredis.Reader) -> bool:
+    """Whether ``reader``, given the whole file and drained, stopped between two commands:
+    then a sentinel fed after it reads back alone; inside a command it would be swallowed
+    into that command (or be a protocol error)."""
+    reader.feed(_SENTINEL)
+    try:
+        return bool(reader.gets() == [b"PING"])
+    except hiredis.ProtocolError:
+        return False
+
+
+def _bad_format(path: Path, data: bytes, commands: int) -> AOFError:
+    return AOFError(
+        f"Bad file format reading the append only file {path} at offset {_offset(data, commands)}"
+    )
+
+
+def _offset(data: bytes, commands: int) -> int:
+    """Where the first ``commands`` whole commands of ``data`` end (for errors and truncation,
+    so the replay need not track offsets as it goes)."""
+    reader = hiredis.Reader()
+    pos = fed = 0
+    for _ in range(commands):
+        req = reader.gets()
+        while req is False:
+            reader.feed(data, fed, min(_FEED, len(data) - fed))
+            fed += _FEED
+            req = reader.gets()
+        pos += len(encode_command(req))
+    return pos
+
+
 def replay(server: Server, path: Path) -> int:
     """Run every command of the AOF at ``path``; return how many ran.
 
@@ -402,50 +442,57 @@ def replay(server: Server, path: Path) -> int:
     from gee.kv.connection import Client
 
     data = path.read_bytes()
+    size = len(data)
     reader = hiredis.Reader()
-    reader.feed(data)
+    gets = reader.gets
     client = Client(server)
     client.authenticated = True
     client.in_exec = True
     client.update_special()
+    execute = client.execute
     keyspace = server.keyspace
     keyspace.loading = True
-    pos = 0
+    fed = 0
     count = 0
+    whole = True
     try:
         while True:
             try:
-                req: Any = reader.gets()
-            except hiredis.ProtocolError:
-                raise AOFError(
-                    f"Bad file format reading the append only file {path} at offset {pos}"
-                ) from None
-            if req is False:
-                break
-            if req.__class__ is not list or not req or any(a.__class__ is not bytes for a in req):
-                raise AOFError(
-                    f"Bad file format reading the append only file {path} at offset {pos}"
-                )
-            pos += len(encode_command(req))
-            client.execute(req)
+                req: Any = gets()
+                if req is False:
+                    if fed >= size:
+                        whole = _ends_whole(reader)
+                        break
+                    reader.feed(data, fed, min(_FEED, size - fed))
+                    fed += _FEED
+                    continue
+                b"".join(req)  # TypeError unless a non-empty array of bulk strings
+                if not req:
+                    raise TypeError
+            except (hiredis.ProtocolError, TypeError):
+                raise _bad_format(path, data, count) from None
+            execute(req)
             client.in_exec = True
-            if client.out[:1] == b"-" and req[0].lower() not in (b"exec", b"discard"):
-                name = req[0].decode(errors="replace")
-                error = bytes(client.out).decode(errors="replace").strip()
-                if error.startswith("-ERR unknown command"):
-                    raise AOFError(f"Unknown command '{name}' reading the append only file")
-            client.out.clear()
+            out = client.out
+            if out:
+                if out[0] == 45 and req[0].lower() not in (b"exec", b"discard"):  # "-"
+                    error = bytes(out).decode(errors="replace").strip()
+                    if error.startswith("-ERR unknown command"):
+                        name = req[0].decode(errors="replace")
+                        raise AOFError(f"Unknown command '{name}' reading the append only file")
+                out.clear()
             count += 1
     finally:
         keyspace.loading = False
     if client.multi is not None:
         server.log("Revert incomplete MULTI/EXEC transaction in AOF file", "#")
         client.multi = None
-    if pos < len(data):
+    if not whole:
+        pos = _offset(data, count)
         server.log(
             f"!!! Warning: short read while loading the AOF file {path}!!! "
             f"AOF loaded anyway because aof-load-truncated is enabled; "
-            f"truncated to {pos} bytes (dropped {len(data) - pos}).",
+            f"truncated to {pos} bytes (dropped {size - pos}).",
             "#",
         )
         os.truncate(path, pos)
