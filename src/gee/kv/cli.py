@@ -23,6 +23,9 @@ _FLAGS = {
     "appendonly": "log every write to the append-only file and replay it at start (no)",
     "appendfsync": "when the AOF reaches the disk: always, everysec or no (everysec)",
     "appendfilename": "the append-only file's name, in --dir (appendonly.aof)",
+    "maxmemory": "memory limit in bytes, units allowed (100mb, 1gb; 0: no limit)",
+    "maxmemory-policy": "what to evict at the limit: noeviction, allkeys-lru, volatile-lfu, ...",
+    "maxmemory-samples": "keys sampled per eviction (5)",
     "databases": "number of databases (16)",
     "requirepass": "password clients must AUTH with (none)",
     "maxclients": "most clients connected at once (10000)",
@@ -54,7 +57,7 @@ def main(args: argparse.Namespace) -> int:
         if args.config:
             config.load_file(args.config)
         for flag in _FLAGS:
-            value = getattr(args, flag, None)
+            value = getattr(args, flag.replace("-", "_"), None)
             if value is not None:
                 config.set(flag, value)
     except ConfigError as exc:

@@ -56,6 +56,8 @@ DEFAULTS: dict[str, str] = {
     "loglevel": "notice",
     "maxclients": "10000",
     "maxmemory": "0",
+    "maxmemory-clients": "0",
+    "maxmemory-eviction-tenacity": "10",
     "maxmemory-policy": "noeviction",
     "maxmemory-samples": "5",
     "notify-keyspace-events": "",
@@ -129,14 +131,10 @@ _INTEGERS = {
     "hash-max-ziplist-entries",
     "hash-max-ziplist-value",
     "hz",
-    "lfu-decay-time",
-    "lfu-log-factor",
     "list-compress-depth",
     "list-max-listpack-size",
     "list-max-ziplist-size",
     "maxclients",
-    "maxmemory",
-    "maxmemory-samples",
     "port",
     "proto-max-bulk-len",
     "set-max-intset-entries",
@@ -163,6 +161,99 @@ _ALIASES = {
     "zset-max-ziplist-entries": "zset-max-listpack-entries",
     "zset-max-ziplist-value": "zset-max-listpack-value",
 }
+
+
+_INT_MAX = 2**31 - 1
+# Options checked exactly as Redis 7.0 checks them (parser, bounds, error text), by kind:
+# memory values (memtoull), plain integers in a range (string2ll), enums.
+_MEMORY = {"maxmemory"}
+_RANGES = {
+    "maxmemory-samples": (1, _INT_MAX),
+    "maxmemory-eviction-tenacity": (0, 100),
+    "lfu-log-factor": (0, _INT_MAX),
+    "lfu-decay-time": (0, _INT_MAX),
+}
+_ENUMS = {
+    "maxmemory-policy": (
+        "volatile-lru",
+        "volatile-lfu",
+        "volatile-random",
+        "volatile-ttl",
+        "allkeys-lru",
+        "allkeys-lfu",
+        "allkeys-random",
+        "noeviction",
+    ),
+}
+_MEMORY_UNITS = {
+    "": 1,
+    "b": 1,
+    "k": 1000,
+    "kb": 1024,
+    "m": 1000**2,
+    "mb": 1024**2,
+    "g": 1000**3,
+    "gb": 1024**3,
+}
+
+
+def memtoull(text: str) -> int:
+    """Redis's memtoull: digits and an optional unit (b, k, kb, m, mb, g, gb, any case).
+
+    As in Redis, digits beyond 2**64-1 saturate and the product wraps modulo 2**64; anything
+    else (a sign, a fraction, an unknown unit) raises ValueError.
+    """
+    digits = len(text) - len(text.lstrip("0123456789"))
+    unit = _MEMORY_UNITS.get(text[digits:].lower())
+    if unit is None or not text[:digits].isascii():
+        raise ValueError(text)
+    number = min(int(text[:digits] or "0"), 2**64 - 1)
+    return number * unit % 2**64
+
+
+def _string2ll(text: str) -> int:
+    """Redis's string2ll: an optional minus, no leading zeros or plus sign, 64-bit."""
+    body = text[1:] if text.startswith("-") else text
+    if not body.isdigit() or not body.isascii() or (body[0] == "0" and text != "0"):
+        raise ValueError(text)
+    number = int(text)
+    if not -(2**63) <= number < 2**63:
+        raise ValueError(text)
+    return number
+
+
+def _checked(name: str, value: str) -> str | None:
+    """``value`` as CONFIG GET will show it when ``name`` has a Redis check, else None."""
+    if name in _MEMORY:
+        try:
+            return str(memtoull(value))
+        except ValueError:
+            raise ConfigError("argument must be a memory value") from None
+    if name == "maxmemory-clients":
+        if value.endswith("%") and value[:-1].isdigit():
+            if int(value[:-1]) > 100:
+                raise ConfigError("percentage argument must be less or equal to 100")
+            return value
+        try:
+            return str(memtoull(value))
+        except ValueError:
+            raise ConfigError("argument must be a memory or percent value") from None
+    bounds = _RANGES.get(name)
+    if bounds is not None:
+        try:
+            number = _string2ll(value)
+        except ValueError:
+            raise ConfigError("argument couldn't be parsed into an integer") from None
+        low, high = bounds
+        if not low <= number <= high:
+            raise ConfigError(f"argument must be between {low} and {high} inclusive")
+        return str(number)
+    choices = _ENUMS.get(name)
+    if choices is not None:
+        if value.lower() not in choices:
+            raise ConfigError("argument(s) must be one of the following: " + ", ".join(choices))
+        return value.lower()
+    return None
 
 
 def _parse_memory(text: str) -> int:
@@ -258,7 +349,10 @@ class Config:
         name = name.lower()
         if name not in DEFAULTS:
             raise ConfigError(f"Bad directive or wrong number of arguments ('{name}')")
-        if name in _BOOLEANS:
+        checked = _checked(name, value)
+        if checked is not None:
+            value = checked
+        elif name in _BOOLEANS:
             value = value.lower()
             if value not in ("yes", "no"):
                 raise ConfigError("argument must be 'yes' or 'no'")
