@@ -247,7 +247,7 @@ class Client(asyncio.Protocol):
         execute = self.execute
         table = FAST_TABLE
         keyspace = self.keyspace
-        propagating = self.server.propagate is not None
+        propagating = self.server.slow_path
         last: list[bytes] | None = None
         fast = 0  # commands run on the fast path, added to the server's count once
         try:
@@ -415,12 +415,20 @@ class Client(asyncio.Protocol):
             if (sub.arity > 0 and n != sub.arity) or n < -sub.arity:
                 self.reject(b"ERR wrong number of arguments for '%s' command" % sub.name.encode())
                 return
+        if server.guarded and self.authenticated:
+            # Eviction before the command, then -OOM / -MISCONF (after NOAUTH, before MULTI
+            # queues the command, as in Redis's processCommand).
+            refused = server.refusal(self, cmd, name, args)
+            if refused is not None:
+                self.reject(refused)
+                return
         if self.special and self._special(name, cmd, args):
             return
         self.last_command = name
         keyspace = self.keyspace
         dirty = keyspace.dirty
-        index = self.db.index
+        db = self.db
+        queued = self.multi if name == b"exec" else None
         try:
             cmd.func(self, args)
         except CommandError as exc:
@@ -428,9 +436,11 @@ class Client(asyncio.Protocol):
         except Exception as exc:
             self._internal_error(cmd, exc)
         if server.propagate is not None and keyspace.dirty != dirty and name != b"exec":
-            server.propagate(index, args)
+            server.propagate(db.index, args)
         if keyspace.ready_keys:
             server.serve_ready()
+        if server.memory.tracking:
+            server.memory.after(db, cmd, name, args, queued)
 
     def _internal_error(self, cmd: Command, exc: Exception) -> None:
         """A bug in a command: answer an error, log it, and keep serving everyone else."""

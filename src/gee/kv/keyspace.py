@@ -44,7 +44,21 @@ def now_ms() -> int:
 class Database:
     """One numbered database: keys, their deadlines, and who watches or waits on them."""
 
-    __slots__ = ("blocked", "data", "expires", "heap", "index", "keyspace", "watched")
+    __slots__ = (
+        "blocked",
+        "data",
+        "expires",
+        "heap",
+        "index",
+        "keyspace",
+        "meta",
+        "sample_all",
+        "sample_changes",
+        "sample_ttl",
+        "sample_ttl_changes",
+        "used",
+        "watched",
+    )
 
     def __init__(self, index: int, keyspace: Keyspace) -> None:
         self.index = index
@@ -58,6 +72,15 @@ class Database:
         self.watched: dict[bytes, list[Client]] = {}
         # key -> clients blocked on it, first come first served.
         self.blocked: dict[bytes, deque[Client]] = {}
+        # While memory tracking is on (see memory.py): key -> size estimate << 40 | access
+        # clock, the sum of the sizes, and the key lists eviction samples from (None: not
+        # built yet) with how many changes each has missed since.
+        self.meta: dict[bytes, int] = {}
+        self.used = 0
+        self.sample_all: list[bytes] | None = None
+        self.sample_ttl: list[bytes] | None = None
+        self.sample_changes = 0
+        self.sample_ttl_changes = 0
 
     def get(self, key: bytes) -> Any:
         """Return the value at ``key``, or None when it is missing or has expired."""
@@ -112,8 +135,12 @@ class Database:
         return None if when is None else when - now_ms()
 
     def modified(self, key: bytes) -> None:
-        """Note a write to ``key``: count it and break every WATCH on it."""
-        self.keyspace.dirty += 1
+        """Note a write to ``key``: count it, break every WATCH on it, and queue it for the
+        memory accounting when that is on."""
+        keyspace = self.keyspace
+        keyspace.dirty += 1
+        if keyspace.touched is not None:
+            keyspace.touched.append((self, key))
         if self.watched:
             clients = self.watched.get(key)
             if clients:
@@ -139,6 +166,9 @@ class Database:
         self.data = {}
         self.expires = {}
         self.heap = []
+        keyspace = self.keyspace
+        if keyspace.touched is not None:
+            keyspace.forget(self)
         return removed
 
     def active_expire(self, deadline: float) -> bool:
@@ -177,6 +207,21 @@ class Keyspace:
         self.loading = False
         # Called with (db index, key) when a key expires; the AOF appends a DEL. None: nobody.
         self.on_expired: Callable[[int, bytes], None] | None = None
+        # Keys written since the memory accounting last looked, as (database, key); a None
+        # key means the database's tables changed (FLUSH, SWAPDB). None while the accounting
+        # is off (maxmemory 0 and no LFU policy), so writes then pay one attribute test.
+        self.touched: list[tuple[Database, bytes | None]] | None = None
+        # Bytes of key estimates forgotten by FLUSH (memory.py takes them off its total).
+        self.flushed_bytes = 0
+
+    def forget(self, db: Database) -> None:
+        """Drop the memory tracking of an emptied database."""
+        self.flushed_bytes += db.used
+        db.meta = {}
+        db.used = 0
+        db.sample_all = db.sample_ttl = None
+        if self.touched is not None:
+            self.touched.append((db, None))
 
     def swap(self, a: int, b: int) -> None:
         """SWAPDB: exchange the contents of two databases; watchers of both are told."""
@@ -186,6 +231,11 @@ class Keyspace:
         da.data, db.data = db.data, da.data
         da.expires, db.expires = db.expires, da.expires
         da.heap, db.heap = db.heap, da.heap
+        da.meta, db.meta = db.meta, da.meta
+        da.used, db.used = db.used, da.used
+        da.sample_all = da.sample_ttl = db.sample_all = db.sample_ttl = None
+        if self.touched is not None:
+            self.touched += [(da, None), (db, None)]
         for d in (da, db):
             for key in d.blocked:
                 if key in d.data:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import errno
 import os
 import signal
 import sys
@@ -17,11 +18,12 @@ import time
 from collections.abc import Callable
 from typing import Any, TextIO
 
-from gee.kv.commands import COMMANDS, load_all
+from gee.kv.commands import COMMANDS, Command, load_all
 from gee.kv.config import Config
 from gee.kv.connection import Client, _error
 from gee.kv.errors import AOFError, CommandError, RDBError
 from gee.kv.keyspace import Keyspace
+from gee.kv.memory import EVICT_FAIL, OOM, Memory
 from gee.kv.persist.aof import AOF, open_on_start
 from gee.kv.persist.snapshot import Snapshots, load_into
 
@@ -62,6 +64,13 @@ class Server:
         self.propagate: Callable[[int, list[bytes]], None] | None = None
         # The open append-only file with ``appendonly yes``, else None (see persist/aof.py).
         self.aof: AOF | None = None
+        # maxmemory: accounting, access tracking and eviction (memory.py).
+        self.memory = Memory(self)
+        # Whether ``refusal`` must look at each command (maxmemory set, or persistence can
+        # fail: -OOM, -MISCONF), and whether commands must leave the connection's fast path
+        # (that, or propagation, or memory tracking). Kept by ``update_paths``.
+        self.guarded = False
+        self.slow_path = False
         self._cron: asyncio.TimerHandle | None = None
         self._stopped: asyncio.Event | None = None
         self.shutdown_requested = False
@@ -97,6 +106,8 @@ class Server:
             self.keyspace.on_expired = self.aof.expired
         else:
             self.load()
+        self.memory.configure()
+        self.update_paths()
         port = config.port
         for host in config.bind:
             server = await loop.create_server(
@@ -125,6 +136,70 @@ class Server:
         self.keyspace.dirty = 0
         took = time.perf_counter() - started
         self.log(f"DB loaded from disk: {took:.3f} seconds ({keys} keys)")
+
+    def reconfigure(self) -> None:
+        """Apply eviction options changed by CONFIG SET; evict at once if now over the limit."""
+        self.memory.configure()
+        self.update_paths()
+        if self.memory.maxmemory:
+            self.memory.perform_evictions()
+
+    def update_paths(self) -> None:
+        """Recompute ``guarded`` and ``slow_path`` after a change to what they depend on."""
+        self.guarded = bool(
+            self.memory.maxmemory or self.aof is not None or self._bgsave_error_blocks()
+        )
+        self.slow_path = self.guarded or self.propagate is not None or self.memory.tracking
+
+    def _bgsave_error_blocks(self) -> bool:
+        """Redis's DISK_ERROR_TYPE_RDB: stop-writes-on-bgsave-error with save points set and
+        the last BGSAVE failed."""
+        return (
+            not self.snapshots.last_bgsave_ok
+            and self.config.values["stop-writes-on-bgsave-error"] == "yes"
+            and bool(self.snapshots.save_points())
+        )
+
+    def disk_error(self) -> bytes | None:
+        """The -MISCONF error writes get while persistence is failing, or None."""
+        if self._bgsave_error_blocks():
+            return BGSAVE_ERROR
+        aof = self.aof
+        if aof is not None and not aof.last_write_ok:
+            reason = getattr(aof, "last_write_error", None) or os.strerror(errno.EIO)
+            return b"MISCONF Errors writing to the AOF file: %s" % str(reason).encode()
+        return None
+
+    def refusal(self, client: Client, cmd: Command, name: bytes, args: list[bytes]) -> bytes | None:
+        """Redis's processCommand checks for a full memory and failing persistence: evict
+        if over maxmemory, then the -OOM or -MISCONF error the command gets, or None.
+
+        As in Redis: with memory full, commands flagged denyoom are refused, and so is every
+        command queued inside MULTI (EXEC with a denyoom command queued aborts it); with
+        persistence failing, write commands and PING are refused.
+        """
+        if self.memory.maxmemory:
+            out_of_memory = self.memory.perform_evictions() == EVICT_FAIL
+            if out_of_memory:
+                if client.multi is not None:
+                    refuse = name not in _OOM_ALLOWED_IN_MULTI or (
+                        name == b"exec" and _queued_flag(client, "denyoom")
+                    )
+                else:
+                    refuse = "denyoom" in _flags(cmd, args)
+                if refuse:
+                    return _abort_exec(client, name, OOM)
+        if self.aof is not None or not self.snapshots.last_bgsave_ok:
+            error = self.disk_error()
+            if error is None:
+                return None
+            if name == b"exec" and client.multi is not None:
+                writes = _queued_flag(client, "write")
+            else:
+                writes = "write" in _flags(cmd, args)
+            if writes or name == b"ping":
+                return _abort_exec(client, name, error)
+        return None
 
     def prepare_shutdown(self, save: bool | None, force: bool = False) -> bool:
         """Save before exit when asked (``save`` True) or when save points are configured
@@ -156,6 +231,9 @@ class Server:
             self.aof.cron()
         if self.keyspace.ready_keys:
             self.serve_ready()
+        memory = self.memory
+        if memory.tracking:
+            memory.cron()
         timeout = self.config.timeout
         if timeout:
             limit = time.time() - timeout
@@ -194,6 +272,7 @@ class Server:
             self.aof = self.propagate = None
             self.keyspace.on_expired = None
             aof.close()
+            self.update_paths()
         if self._stopped is not None:
             self._stopped.set()
 
@@ -235,6 +314,43 @@ class Server:
                     asyncio.get_running_loop().call_soon(client.resume)
                     client.flush()
                     queue = db.blocked.get(key)
+
+
+BGSAVE_ERROR = (
+    b"MISCONF Redis is configured to save RDB snapshots, but it's currently unable to persist "
+    b"to disk. Commands that may modify the data set are disabled, because this instance is "
+    b"configured to report errors during writes if RDB snapshotting fails "
+    b"(stop-writes-on-bgsave-error option). Please check the Redis logs for details about the "
+    b"RDB error."
+)
+# Commands a client in MULTI may still send when memory is full.
+_OOM_ALLOWED_IN_MULTI = {b"exec", b"discard", b"quit", b"reset"}
+
+
+def _flags(cmd: Command, args: list[bytes]) -> frozenset[str]:
+    """The flags of the command ``args`` runs (a container's subcommand's own flags)."""
+    if cmd.subcommands and len(args) > 1:
+        sub = cmd.subcommands.get(args[1].lower())
+        if sub is not None:
+            return sub.flags
+    return cmd.flags
+
+
+def _queued_flag(client: Client, flag: str) -> bool:
+    """Whether a command queued in the client's MULTI has ``flag`` (EXEC inherits them)."""
+    return any(flag in _flags(cmd, args) for cmd, args in client.multi or ())
+
+
+def _abort_exec(client: Client, name: bytes, error: bytes) -> bytes:
+    """The refusal ``error`` as the command gets it: a refused EXEC discards the transaction
+    and answers EXECABORT quoting the reason, as Redis's execCommandAbort."""
+    if name != b"exec" or client.multi is None:
+        return error
+    client.multi = None
+    client.multi_error = False
+    client.unwatch()
+    client.update_special()
+    return b"EXECABORT Transaction discarded because of: " + error
 
 
 def _install_signals(loop: asyncio.AbstractEventLoop, server: Server) -> None:

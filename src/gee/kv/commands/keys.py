@@ -20,6 +20,7 @@ from gee.kv.commands.common import (
 )
 from gee.kv.errors import CommandError
 from gee.kv.keyspace import now_ms
+from gee.kv.memory import key_size
 from gee.kv.resp import NEG_ONE, NEG_TWO, OK, ONE, ZERO, bulk, integer
 from gee.kv.zset import ZSet
 
@@ -356,7 +357,17 @@ def object_refcount(c: Client, args: list[bytes]) -> None:
 @command("object|idletime")
 def object_idletime(c: Client, args: list[bytes]) -> None:
     value = _object_value(c, args[2])
-    c.out += c.null if value is None else ZERO
+    if value is None:
+        c.out += c.null
+        return
+    memory = c.server.memory
+    if memory.lfu:
+        raise CommandError(
+            "ERR An LFU maxmemory policy is selected, idle time not tracked. Please note that "
+            "when switching between policies at runtime LRU and LFU data will take some time "
+            "to adjust."
+        )
+    c.out += integer(memory.idle_ms(c.db, args[2]) // 1000)
 
 
 @command("object|freq")
@@ -365,13 +376,15 @@ def object_freq(c: Client, args: list[bytes]) -> None:
     if value is None:
         c.out += c.null
         return
-    if "lfu" not in c.server.config.values["maxmemory-policy"]:
+    memory = c.server.memory
+    if not memory.lfu:
         raise CommandError(
             "ERR An LFU maxmemory policy is not selected, access frequency not tracked. Please "
             "note that when switching between policies at runtime LRU and LFU data will take "
             "some time to adjust."
         )
-    c.out += ZERO
+    memory.settle()  # a key written by the previous command gets its counter
+    c.out += integer(memory.freq(c.db, args[2]))
 
 
 _OBJECT_HELP = [
@@ -531,32 +544,15 @@ def persist(c: Client, args: list[bytes]) -> None:
 container("memory")
 
 
-def memory_of(value: Any) -> int:
-    """An estimate of the bytes ``value`` holds (Python object sizes, shallow per element)."""
-    import sys
-
-    size = sys.getsizeof(value)
-    cls = value.__class__
-    if cls is deque or cls is set:
-        size += sum(sys.getsizeof(item) for item in value)
-    elif cls is dict:
-        size += sum(sys.getsizeof(k) + sys.getsizeof(v) for k, v in value.items())
-    elif cls is ZSet:
-        size += sys.getsizeof(value.dict) + sum(sys.getsizeof(m) + 56 for m in value.dict)
-    return size
-
-
 @command("memory|usage")
 def memory_usage(c: Client, args: list[bytes]) -> None:
     if len(args) not in (3, 5) or (len(args) == 5 and args[3].lower() != b"samples"):
         raise CommandError(SYNTAX)
     if len(args) == 5:
         parse_int(args[4])
-    value = c.db.get(args[2])
-    c.out += c.null if value is None else integer(memory_of(value) + sys_key_size(args[2]))
-
-
-def sys_key_size(key: bytes) -> int:
-    import sys
-
-    return sys.getsizeof(key)
+    key = args[2]
+    value = c.db.get(key)
+    if value is None:
+        c.out += c.null
+    else:  # the key's share of used_memory (memory.py)
+        c.out += integer(key_size(key, value, key in c.db.expires))

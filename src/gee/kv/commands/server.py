@@ -114,7 +114,87 @@ def shutdown(c: Client, args: list[bytes]) -> None:
 # -- INFO -----------------------------------------------------------------------------------
 
 
-def _info_sections(c: Client) -> dict[str, list[tuple[str, object]]]:
+def _rss() -> int:
+    """The process's resident set size now (its peak where /proc is missing)."""
+    try:
+        with open("/proc/self/statm", "rb") as f:
+            return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+    except (OSError, ValueError, IndexError):  # pragma: no cover  (not Linux)
+        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+
+
+def _memory_section(c: Client) -> list[tuple[str, object]]:
+    """INFO memory, in Redis 7.0's fields; used_memory is memory.py's estimate."""
+    server = c.server
+    memory = server.memory
+    used = memory.used()
+    peak = max(memory.peak, used)
+    startup = min(memory.startup, used)
+    rss = _rss()
+    overhead = memory.tables()
+    dataset = max(used - overhead, 0)
+    net = max(used - startup, 1)
+    aof = server.aof
+    aof_buffer = len(aof.buf) if aof is not None else 0
+    clients = sum(len(client.out) for client in server.clients.values())
+    total_system = os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    maxmemory = memory.maxmemory
+    return [
+        ("used_memory", used),
+        ("used_memory_human", _human(used)),
+        ("used_memory_rss", rss),
+        ("used_memory_rss_human", _human(rss)),
+        ("used_memory_peak", peak),
+        ("used_memory_peak_human", _human(peak)),
+        ("used_memory_peak_perc", f"{used * 100 / peak if peak else 100:.2f}%"),
+        ("used_memory_overhead", overhead),
+        ("used_memory_startup", startup),
+        ("used_memory_dataset", dataset),
+        ("used_memory_dataset_perc", f"{dataset * 100 / net:.2f}%"),
+        ("allocator_allocated", used),
+        ("allocator_active", used),
+        ("allocator_resident", rss),
+        ("total_system_memory", total_system),
+        ("total_system_memory_human", _human(total_system)),
+        ("used_memory_lua", 0),
+        ("used_memory_vm_eval", 0),
+        ("used_memory_lua_human", "0B"),
+        ("used_memory_scripts_eval", 0),
+        ("number_of_cached_scripts", 0),
+        ("number_of_functions", 0),
+        ("number_of_libraries", 0),
+        ("used_memory_vm_functions", 0),
+        ("used_memory_vm_total", 0),
+        ("used_memory_vm_total_human", "0B"),
+        ("used_memory_functions", 0),
+        ("used_memory_scripts", 0),
+        ("used_memory_scripts_human", "0B"),
+        ("maxmemory", maxmemory),
+        ("maxmemory_human", _human(maxmemory)),
+        ("maxmemory_policy", memory.policy),
+        ("allocator_frag_ratio", "1.00"),
+        ("allocator_frag_bytes", 0),
+        ("allocator_rss_ratio", f"{rss / used if used else 0:.2f}"),
+        ("allocator_rss_bytes", rss - used),
+        ("rss_overhead_ratio", "1.00"),
+        ("rss_overhead_bytes", 0),
+        ("mem_fragmentation_ratio", f"{rss / used if used else 0:.2f}"),
+        ("mem_fragmentation_bytes", rss - used),
+        ("mem_not_counted_for_evict", aof_buffer),
+        ("mem_replication_backlog", 0),
+        ("mem_total_replication_buffers", 0),
+        ("mem_clients_slaves", 0),
+        ("mem_clients_normal", clients),
+        ("mem_cluster_links", 0),
+        ("mem_aof_buffer", aof_buffer),
+        ("mem_allocator", "pymalloc"),
+        ("active_defrag_running", 0),
+        ("lazyfree_pending_objects", 0),
+        ("lazyfreed_objects", 0),
+    ]
+
+
+def _info_sections(c: Client, wanted: set[str]) -> dict[str, list[tuple[str, object]]]:
     server = c.server
     snapshots = server.snapshots
     aof = server.aof
@@ -122,7 +202,6 @@ def _info_sections(c: Client) -> dict[str, list[tuple[str, object]]]:
     uptime = int(now - server.start_time)
     usage = resource.getrusage(resource.RUSAGE_SELF)
     children = resource.getrusage(resource.RUSAGE_CHILDREN)
-    rss = usage.ru_maxrss * 1024
     keyspace = c.keyspace
     return {
         "server": [
@@ -160,18 +239,7 @@ def _info_sections(c: Client) -> dict[str, list[tuple[str, object]]]:
             ("tracking_clients", 0),
             ("clients_in_timeout_table", server.blocked_clients),
         ],
-        "memory": [
-            ("used_memory", rss),
-            ("used_memory_human", _human(rss)),
-            ("used_memory_rss", rss),
-            ("used_memory_rss_human", _human(rss)),
-            ("used_memory_peak", rss),
-            ("used_memory_peak_human", _human(rss)),
-            ("maxmemory", server.config.values["maxmemory"]),
-            ("maxmemory_human", _human(int(server.config.values["maxmemory"]))),
-            ("maxmemory_policy", server.config.values["maxmemory-policy"]),
-            ("mem_allocator", "pymalloc"),
-        ],
+        "memory": _memory_section(c) if "memory" in wanted else [],
         "persistence": [
             ("loading", 0),
             ("async_loading", 0),
@@ -206,7 +274,7 @@ def _info_sections(c: Client) -> dict[str, list[tuple[str, object]]]:
             ("instantaneous_ops_per_sec", 0),
             ("rejected_connections", server.rejected_connections),
             ("expired_keys", keyspace.expired_keys),
-            ("evicted_keys", 0),
+            ("evicted_keys", server.memory.evicted_keys),
             ("keyspace_hits", 0),
             ("keyspace_misses", 0),
             ("pubsub_channels", len(server.channels)),
@@ -242,8 +310,9 @@ def _info_sections(c: Client) -> dict[str, list[tuple[str, object]]]:
 
 
 def _human(n: int) -> str:
-    for unit in ("B", "K", "M", "G"):
-        if n < 1024 or unit == "G":
+    """Redis's bytesToHuman: 1023B, 1.00K, 2.50M ... up to P."""
+    for unit in ("B", "K", "M", "G", "T", "P"):
+        if n < 1024 or unit == "P":
             return f"{n}{unit}" if unit == "B" else f"{n:.2f}{unit}"
         n /= 1024  # type: ignore[assignment]
     return str(n)  # pragma: no cover
@@ -266,14 +335,15 @@ _DEFAULT_SECTIONS = [
 
 @command("info")
 def info(c: Client, args: list[bytes]) -> None:
-    sections = _info_sections(c)
     wanted = [a.decode(errors="replace").lower() for a in args[1:]] or ["default"]
     names: list[str] = []
     for want in wanted:
         if want in ("all", "everything", "default"):
             names += _DEFAULT_SECTIONS
-        elif want in sections:
+        elif want in _DEFAULT_SECTIONS:
             names.append(want)
+    # The memory section walks the keyspace while tracking is off: build it only on demand.
+    sections = _info_sections(c, set(names))
     lines: list[str] = []
     for name in dict.fromkeys(names):
         if lines:
@@ -333,6 +403,7 @@ def config_set(c: Client, args: list[bytes]) -> None:
                 f"ERR CONFIG SET failed (possibly related to argument '{name}') - {exc}"
             ) from None
     c.server.pubsub_limits = config.pubsub_limits()
+    c.server.reconfigure()
     c.out += OK
 
 
@@ -344,6 +415,8 @@ def config_resetstat(c: Client, args: list[bytes]) -> None:
     server.rejected_connections = 0
     server.pubsub_messages = 0
     c.keyspace.expired_keys = 0
+    server.memory.evicted_keys = 0
+    server.memory.peak = 0
     c.out += OK
 
 
@@ -482,7 +555,9 @@ def _populate(c: Client, args: list[bytes]) -> None:
     size = parse_int(args[4]) if len(args) > 4 else 0
     if size < 0:
         raise CommandError("ERR Invalid size")
-    data = c.db.data
+    db = c.db
+    data = db.data
+    touched = c.keyspace.touched
     for i in range(count):
         key = b"%s:%d" % (prefix, i)
         if key in data:
@@ -491,6 +566,8 @@ def _populate(c: Client, args: list[bytes]) -> None:
         if size:
             value = value[:size].ljust(size, b"\0")
         data[key] = value
+        if touched is not None:  # memory accounting, without breaking WATCHes (as Redis)
+            touched.append((db, key))
     c.keyspace.dirty += count
     c.out += OK
 

@@ -125,6 +125,9 @@ class Snapshots:
         self.last_status_ok = True
         self.saves += 1
         server.log("DB saved on disk")
+        if not self.last_bgsave_ok:  # a good save lifts -MISCONF, as Redis's rdbSave
+            self.last_bgsave_ok = True
+            server.update_paths()
         return True
 
     def bgsave(self) -> bool:
@@ -137,6 +140,7 @@ class Snapshots:
         except OSError as exc:
             server.log(f"Can't save in background: fork: {exc}", "#")
             self.last_bgsave_ok = False
+            server.update_paths()
             return False
         if pid == 0:  # the child: write and leave without running any parent cleanup
             code = 1
@@ -166,8 +170,11 @@ class Snapshots:
         self.child_pid = None
         self.last_bgsave_seconds = int(time.time() - self.child_started)
         ok = os.waitstatus_to_exitcode(status) == 0
+        changed = ok != self.last_bgsave_ok
         self.last_bgsave_ok = ok
         self.last_status_ok = ok
+        if changed:  # -MISCONF starts or stops (stop-writes-on-bgsave-error)
+            self.server.update_paths()
         if ok:
             self.dirty_at_save = self.child_dirty
             self.lastsave = int(time.time())

@@ -1,0 +1,264 @@
+"""gee.kv's memory module: Redis's LFU counter functions, the size estimate and its running
+total, calibrated against tracemalloc.
+
+The eviction policies against live servers are in test_eviction.py; -OOM, OBJECT FREQ and
+CONFIG against redis-server in test_maxmemory_redis.py.
+"""
+
+from __future__ import annotations
+
+import gc
+import random
+import time
+import tracemalloc
+from collections.abc import Iterator
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from gee.kv.memory import (
+    LFU_INIT_VAL,
+    SHIFT,
+    db_overhead,
+    key_size,
+    lfu_decr_and_return,
+    lfu_log_incr,
+    lfu_minutes,
+    lfu_time_elapsed,
+)
+from tests.kv.conftest import ThreadedServer
+from tests.kv.resp_client import RawClient
+
+counters = st.integers(0, 255)
+
+
+@given(counters, st.integers(0, 100), st.floats(0, 1))
+def test_log_incr_adds_at_most_one_and_saturates(counter: int, factor: int, r: float) -> None:
+    got = lfu_log_incr(counter, factor, r)
+    assert got in (counter, counter + 1) or counter == 255
+    assert got <= 255
+    if counter == 255:
+        assert got == 255
+
+
+@given(st.integers(0, LFU_INIT_VAL), st.integers(0, 100), st.floats(0, 1, exclude_max=True))
+def test_log_incr_always_counts_new_keys(counter: int, factor: int, r: float) -> None:
+    # baseval is 0 at or below LFU_INIT_VAL: p = 1, so every access counts.
+    assert lfu_log_incr(counter, factor, r) == counter + 1
+
+
+@given(st.integers(LFU_INIT_VAL, 254), st.integers(1, 100))
+def test_log_incr_probability_is_one_over_baseval_times_factor(counter: int, factor: int) -> None:
+    p = 1.0 / ((counter - LFU_INIT_VAL) * factor + 1)
+    assert lfu_log_incr(counter, factor, p * 0.999) == counter + 1
+    assert lfu_log_incr(counter, factor, p) == counter
+
+
+def test_log_incr_grows_logarithmically() -> None:
+    # Redis's table (redis.conf, lfu-log-factor 10): about 10 at 100 hits, 18 at 1000 ...
+    rng = random.Random(7)
+    counter = LFU_INIT_VAL
+    for _ in range(1000):
+        counter = lfu_log_incr(counter, 10, rng.random())
+    assert 14 <= counter <= 22, f"got {counter} after 1000 hits; want about 18"
+
+
+@given(counters, st.integers(0, 65535), st.integers(0, 65535), st.integers(0, 10))
+def test_decr_takes_one_per_period(counter: int, ldt: int, now: int, decay: int) -> None:
+    field = ldt << 8 | counter
+    got = lfu_decr_and_return(field, decay, now)
+    elapsed = now - ldt if now >= ldt else 65535 - ldt + now
+    want = counter if decay == 0 else max(counter - elapsed // decay, 0)
+    assert got == want, f"got {got}; want {want}"
+
+
+def test_time_elapsed_wraps_once() -> None:
+    assert lfu_time_elapsed(10, 15) == 5
+    assert lfu_time_elapsed(65530, 4) == 9  # 65535 - 65530 + 4, as Redis computes it
+    assert lfu_minutes(60 * 65536 + 120) == 2
+
+
+# -- the running total ------------------------------------------------------------------
+
+
+@pytest.fixture
+def tracked() -> Iterator[ThreadedServer]:
+    """A gee.kv with a limit far above what the tests write, so tracking is on."""
+    server = ThreadedServer(maxmemory="1gb", **{"maxmemory-policy": "allkeys-lru"})
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+def _recount(server: ThreadedServer) -> tuple[int, int]:
+    """(running total, sum of fresh estimates) of every key, read while the server idles."""
+    memory = server.server.memory
+    memory.settle()
+    fresh = 0
+    stored = 0
+    for db in server.server.keyspace.dbs:
+        for key, value in db.data.items():
+            fresh += key_size(key, value, key in db.expires)
+            stored += db.meta[key] >> SHIFT
+        assert set(db.meta) == set(db.data)
+    assert stored == memory.keys_bytes
+    return memory.keys_bytes, fresh
+
+
+def _workload(client: RawClient, seed: int) -> None:
+    rng = random.Random(seed)
+    keys = [f"k{i}" for i in range(40)]
+    commands: list[list[object]] = []
+    for _ in range(3000):
+        k, other = rng.choice(keys), rng.choice(keys)
+        n = rng.randrange(200)
+        commands.append(
+            rng.choice(
+                [
+                    ["SET", k, "x" * n],
+                    ["APPEND", k, "y" * n],
+                    ["SETRANGE", k, n, "z"],
+                    ["INCR", k],
+                    ["RPUSH", k, *(["e" * n] * rng.randrange(1, 60))],
+                    ["LPOP", k, rng.randrange(1, 40)],
+                    ["LTRIM", k, 0, n % 20],
+                    ["HSET", k, f"f{n}", "v" * n],
+                    ["HDEL", k, f"f{n}"],
+                    ["SADD", k, *[str(rng.randrange(100)) for _ in range(rng.randrange(1, 50))]],
+                    ["SPOP", k, 3],
+                    ["ZADD", k, n, f"m{n % 60}"],
+                    ["ZREMRANGEBYRANK", k, 0, 2],
+                    ["DEL", k],
+                    ["EXPIRE", k, 1000],
+                    ["PERSIST", k],
+                    ["RENAME", k, other],
+                    ["COPY", k, other, "REPLACE"],
+                    ["MOVE", k, 1],
+                    ["SUNIONSTORE", k, k, other],
+                    ["LMOVE", k, other, "LEFT", "RIGHT"],
+                    ["SET", k, "short", "PX", 1],
+                    ["GETDEL", k],
+                ]
+            )
+        )
+    client.pipeline(commands)
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_running_total_equals_a_fresh_estimate(tracked: ThreadedServer, seed: int) -> None:
+    client = RawClient(tracked.port)
+    try:
+        _workload(client, seed)
+        time.sleep(0.01)  # some keys were set to expire after 1 ms
+        client.call("SCAN", 0, "COUNT", 1000)  # lazily expires nothing; active cycle may
+        client.call("DEBUG", "SLEEP", 0)
+        stored, fresh = _recount(tracked)
+        assert stored == fresh, f"running total {stored}; fresh estimate {fresh}"
+        client.call("SWAPDB", 0, 1)
+        client.call("FLUSHDB")
+        stored, fresh = _recount(tracked)
+        assert stored == fresh
+        client.call("FLUSHALL")
+        assert _recount(tracked) == (0, 0)
+    finally:
+        client.close()
+
+
+def test_debug_populate_is_counted(tracked: ThreadedServer) -> None:
+    client = RawClient(tracked.port)
+    try:
+        client.call("DEBUG", "POPULATE", 5000)
+        stored, fresh = _recount(tracked)
+        assert stored == fresh > 5000 * 70
+    finally:
+        client.close()
+
+
+def _used(client: RawClient) -> int:
+    reply = client.call("INFO", "memory").decode()
+    for line in reply.split("\r\n"):
+        if line.startswith("used_memory:"):
+            return int(line.split(":")[1])
+    raise AssertionError(reply)
+
+
+LOADS: dict[str, list[list[object]]] = {
+    "short strings": [["SET", f"key:{i}", f"value:{i}"] for i in range(10000)],
+    "1 KB strings": [["SET", f"key:{i}", "v" * 1024] for i in range(5000)],
+    "strings with TTL": [["SET", f"key:{i}", f"value:{i}", "EX", 1000] for i in range(10000)],
+    "small lists": [["RPUSH", f"list:{i}", "a", "bb", "ccc"] for i in range(10000)],
+    "one big list": [["RPUSH", "list", *[f"element:{j}" for j in range(100)]] for _ in range(500)],
+    "small hashes": [["HSET", f"h:{i}", "name", "ada", "age", i] for i in range(10000)],
+    "one big hash": [["HSET", "h", f"field:{i}", f"value:{i}"] for i in range(10000)],
+    "sets": [["SADD", f"s:{i % 100}", f"member:{i}"] for i in range(10000)],
+    "sorted sets": [["ZADD", f"z:{i % 100}", i, f"member:{i}"] for i in range(10000)],
+}
+
+
+@pytest.mark.parametrize("load", list(LOADS))
+def test_estimate_tracks_tracemalloc(tracked: ThreadedServer, load: str) -> None:
+    """used_memory's growth stays within 15% of what tracemalloc sees the server allocate."""
+    client = RawClient(tracked.port)
+    tracemalloc.start()
+    try:
+        client.call("FLUSHALL")
+        gc.collect()
+        before_used = _used(client)
+        before = tracemalloc.get_traced_memory()[0]
+        commands = LOADS[load]
+        for i in range(0, len(commands), 1000):
+            client.pipeline(commands[i : i + 1000])
+        gc.collect()
+        after = tracemalloc.get_traced_memory()[0]
+        grown = _used(client) - before_used
+        traced = after - before
+    finally:
+        tracemalloc.stop()
+        client.call("FLUSHALL")
+        client.close()
+    ratio = grown / traced
+    assert 0.85 < ratio < 1.15, f"{load}: used_memory grew {grown}; tracemalloc saw {traced}"
+
+
+def test_used_memory_goes_down_on_delete(tracked: ThreadedServer) -> None:
+    client = RawClient(tracked.port)
+    try:
+        empty = _used(client)
+        client.pipeline([["SET", f"k{i}", "v" * 100] for i in range(2000)])
+        full = _used(client)
+        assert full > empty + 2000 * 130
+        client.pipeline([["DEL", f"k{i}"] for i in range(1000)])
+        half = _used(client)
+        assert half < full - 1000 * 130
+        server = tracked.server
+        assert half == server.memory.keys_bytes + sum(db_overhead(db) for db in server.keyspace.dbs)
+    finally:
+        client.close()
+
+
+def test_used_memory_without_tracking_is_computed_on_demand() -> None:
+    server = ThreadedServer()
+    client = RawClient(server.port)
+    try:
+        assert not server.server.memory.tracking
+        empty = _used(client)
+        client.pipeline([["RPUSH", f"l{i}", "a" * 50, "b" * 50] for i in range(1000)])
+        full = _used(client)
+        client.call("FLUSHALL")
+        assert empty < full - 1000 * 200
+        assert _used(client) < full
+    finally:
+        client.close()
+        server.stop()
+
+
+@settings(max_examples=30, deadline=None)
+@given(st.lists(st.binary(max_size=300), max_size=80))
+def test_estimate_is_a_pure_function_of_the_value(items: list[bytes]) -> None:
+    from collections import deque
+
+    for value in (deque(items), set(items), dict(zip(items, items, strict=True))):
+        assert key_size(b"k", value, False) == key_size(b"k", value, False)
+        assert key_size(b"k", value, True) > key_size(b"k", value, False)
