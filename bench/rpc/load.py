@@ -1,6 +1,7 @@
 """``python -m bench.rpc.load SUBJECT PORT``: one client process keeping N echo calls in flight.
 
-Prints one JSON line: ``{"calls", "seconds", "p50_ms", "p99_ms"}``. For ``--warmup`` seconds the
+Prints one JSON line: ``{"calls", "seconds", "p50_ms", "p99_ms", "cpu_us"}`` (``cpu_us``: this
+process's CPU time per measured call). For ``--warmup`` seconds the
 callers run unmeasured (connections open, caches fill); then every call finished within the next
 ``--seconds`` is counted and its latency (send to reply, as the caller sees it) recorded. Every
 reply is compared with what its caller sent, and a wrong one ends the run with an error: a
@@ -48,6 +49,7 @@ class Recorder:
         self.latencies: list[float] = []
         self.started = 0.0
         self.ended = 0.0
+        self.cpu = 0.0  # this process's CPU seconds while measuring
 
     def record(self, seconds: float) -> None:
         if self.measuring:
@@ -56,11 +58,13 @@ class Recorder:
     def begin(self) -> None:
         self.latencies = []
         self.started = time.perf_counter()
+        self.cpu = time.process_time()
         self.measuring = True
 
     def end(self) -> None:
         self.measuring = False
         self.ended = time.perf_counter()
+        self.cpu = time.process_time() - self.cpu
         self.stopping = True
 
     def summary(self) -> dict[str, float]:
@@ -72,6 +76,8 @@ class Recorder:
             "seconds": seconds,
             "p50_ms": percentile(ordered, 50) * 1000,
             "p99_ms": percentile(ordered, 99) * 1000,
+            # the client's CPU per call: steadier than calls/s on a busy machine
+            "cpu_us": self.cpu / calls * 1e6 if calls else 0.0,
         }
 
 
