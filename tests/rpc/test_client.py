@@ -5,14 +5,17 @@ from __future__ import annotations
 import asyncio
 import os
 import socket
+import struct
 import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
 
+import msgspec
 import pytest
 
 import gee.rpc
 from gee.rpc import CallTimeoutError, RPCConnectionError, RPCError
+from gee.rpc import protocol as wire
 from tests.rpc.conftest import Served
 from tests.rpc.services import Args, Sleep
 
@@ -274,3 +277,50 @@ async def test_calls_wait_while_the_server_is_not_reading() -> None:
         for writer in writers:
             if not writer.is_closing():
                 writer.close()
+
+
+@pytest.mark.parametrize("split", [1, 7, 16, 17, 40, 10_000])
+async def test_replies_cut_anywhere_resolve_their_calls(split: int) -> None:
+    # A hand-made server answers 20 calls out of order, two of them with errors and one twice
+    # (a late duplicate is dropped), and delivers the bytes in pieces of ``split``: frames
+    # arrive whole, cut in the header, cut in the body, several to a chunk.
+    got_requests: asyncio.Future[list[int]] = asyncio.get_running_loop().create_future()
+
+    async def serve(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        writer.write(await reader.readexactly(wire.HANDSHAKE_SIZE))
+        seqs = []
+        for _ in range(20):
+            (length,) = struct.unpack(">I", await reader.readexactly(4))
+            frame = await reader.readexactly(length)
+            seqs.append(struct.unpack_from(">Q", frame)[0])
+        got_requests.set_result(seqs)
+        out = b""
+        for seq in reversed(seqs):
+            if seq % 7 == 0:
+                out += wire.encode_error(seq, f"no {seq}")
+            else:
+                out += wire.encode_reply(seq, msgspec.msgpack.encode(seq * 10))
+        out += wire.encode_reply(seqs[0], msgspec.msgpack.encode(-1))  # a duplicate: dropped
+        for i in range(0, len(out), split):
+            writer.write(out[i : i + split])
+            await writer.drain()
+            await asyncio.sleep(0)
+        await reader.read()
+        writer.close()
+
+    server = await asyncio.start_server(serve, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    async with gee.rpc.Client(f"tcp@127.0.0.1:{port}") as client:
+        await client.connect()
+        calls = [client.go("Any.Thing", i) for i in range(20)]
+        seqs = await got_requests
+        results = await asyncio.gather(*calls, return_exceptions=True)
+        for seq, result in zip(seqs, results, strict=True):
+            if seq % 7 == 0:
+                assert isinstance(result, gee.rpc.RemoteError), f"got {result!r}; want an error"
+                assert str(result) == f"no {seq}"
+            else:
+                assert result == seq * 10, f"got {result!r}; want {seq * 10}"
+        assert client.in_flight == 0
+    server.close()
+    await server.wait_closed()

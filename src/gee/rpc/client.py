@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import struct
 from collections.abc import Callable, Coroutine
-from typing import Any, Final, TypeAlias, cast
+from typing import Any, Final, cast
 
 import msgspec
 
@@ -32,7 +33,9 @@ from gee.rpc.server import GEE_RPC_PATH, GO_RPC_PATH
 
 __all__ = ["Client", "SyncClient", "connect"]
 
-_Pending: TypeAlias = tuple["asyncio.Future[Any]", Decode, "asyncio.TimerHandle | None"]
+_HEAD: Final = struct.Struct(">IQBBH")  # a frame's fixed header (see protocol.py)
+_LENGTH_SEQ: Final = struct.Struct(">IQ")
+_KIND_FLAGS_NAME: Final = struct.Struct(">BBH")
 _MAX_HTTP_HEAD: Final = 8192
 _MAX_NAMES: Final = 4096  # method names whose encoding a connection keeps
 
@@ -40,8 +43,9 @@ _MAX_NAMES: Final = 4096  # method names whose encoding a connection keeps
 class _Connection(asyncio.Protocol):
     """One connection of a Client: the handshake, then replies routed to pending futures.
 
-    ``pending`` maps seq to (future, result decoder, timeout timer); it is touched only on the
-    event loop thread, which is what makes the seq bookkeeping race-free.
+    ``pending`` maps seq to the call's future and ``timers`` seq to its timeout timer (only calls
+    with a timeout have one); both are touched only on the event loop thread, which is what
+    makes the seq bookkeeping race-free.
     """
 
     def __init__(self, client: Client) -> None:
@@ -51,10 +55,17 @@ class _Connection(asyncio.Protocol):
         self.transport: asyncio.Transport | None = None
         self.ready: asyncio.Future[None] = self.loop.create_future()
         self.closed: asyncio.Future[None] = self.loop.create_future()
-        self.pending: dict[int, _Pending] = {}
+        # seq -> the future of a call awaiting its reply (resolved with the undecoded body)
+        self.pending: dict[int, asyncio.Future[Any]] = {}
+        # seq -> the timer of a call with a timeout; calls without one have no entry
+        self.timers: dict[int, asyncio.TimerHandle] = {}
         self.seq = 0
+        self.encode = self.codec.encode
+        self.jsonrpc = client.jsonrpc
+        self.max_frame = client.max_frame
         self._out: list[bytes] = []  # request parts waiting for this iteration's flush
-        self._names: dict[str, bytes] = {}  # "Service.Method" -> its UTF-8, encoded once
+        # "Service.Method" -> the constant part of its request header, built once
+        self._tails: dict[str, bytes] = {}
         # set while the transport's buffer is over its high-water mark; None when writable
         self.writable: asyncio.Event | None = None
         self._head = bytearray()
@@ -121,9 +132,10 @@ class _Connection(asyncio.Protocol):
 
     def _fail_all(self, error: Exception) -> None:
         pending, self.pending = self.pending, {}
-        for fut, _, timer in pending.values():
-            if timer is not None:
-                timer.cancel()
+        timers, self.timers = self.timers, {}
+        for timer in timers.values():
+            timer.cancel()
+        for fut in pending.values():
             if not fut.done():
                 fut.set_exception(error)
 
@@ -160,107 +172,154 @@ class _Connection(asyncio.Protocol):
         codec_id, _ = wire.decode_handshake(head)
         if codec_id != self.codec.id:
             raise ProtocolError(f"server answered codec {codec_id}; asked for {self.codec.id}")
-        self._feed = self._reader.feed
+        self._feed = self._replies
         self.ready.set_result(None)
         if rest:
             self._reader.feed(rest)
 
     # ------------------------------------------------------------------ calls
 
-    def send(self, name: str, args: Any, decode: Decode, timeout: float | None) -> int:
-        """Write one request; return its seq (its future is ``pending[seq][0]``)."""
+    def send(self, name: str, args: Any, timeout: float | None) -> asyncio.Future[Any]:
+        """Write one request and return its future; its seq is ``self.seq`` until the next send.
+
+        The future's result is the reply's undecoded body: the caller decodes it, so nothing
+        per call but the future itself is kept here.
+        """
         transport = self.transport
         if transport is None or transport.is_closing():
             raise RPCConnectionError(f"rpc: connection to {self.client.address} is closed")
         try:
-            body = self.codec.encode(args)
+            body = self.encode(args)
         except (TypeError, msgspec.EncodeError) as exc:
             raise RPCError(f"rpc: cannot encode argument of {name}: {exc}") from exc
         seq = self.seq + 1
-        if self.client.jsonrpc:
+        out = self._out
+        if self.jsonrpc:
             frame = jsonrpc.encode_request(seq, name, body)
-            parts: tuple[bytes, ...] = (frame,)
             size = len(frame) - 4
+            parts: tuple[bytes, ...] = (frame,)
         else:
-            raw = self._names.get(name)
-            if raw is None:
-                raw = name.encode()
-                if len(self._names) < _MAX_NAMES:
-                    self._names[name] = raw
-            deadline = int(timeout * 1000) or 1 if timeout else 0
-            head = wire.request_head(seq, len(raw), len(body), deadline)
-            # header, name and body are joined once, with the rest of this iteration's sends
-            parts = (head, raw, body)
-            size = len(head) - 4 + len(raw) + len(body)
-        if size > self.client.max_frame:
+            tail = self._tails.get(name)
+            if tail is None:
+                tail = self._tail(name)
+            if timeout:
+                deadline = int(timeout * 1000) or 1
+                head = wire.request_head(seq, len(tail) - 4, len(body), deadline)
+                parts = (head, tail[4:], body)
+                size = len(head) - 4 + len(tail) - 4 + len(body)
+            else:
+                # length and seq packed here; kind, flags, name length and name are constant
+                size = len(tail) + 8 + len(body)
+                parts = (_LENGTH_SEQ.pack(size, seq), tail, body)
+        if size > self.max_frame:
             raise FrameTooLargeError(
-                f"rpc: request of {size} bytes exceeds the limit of {self.client.max_frame}"
+                f"rpc: request of {size} bytes exceeds the limit of {self.max_frame}"
             )
         self.seq = seq
         fut = self.loop.create_future()
-        timer = None
+        self.pending[seq] = fut
         if timeout is not None:
-            timer = self.loop.call_later(timeout, self._expire, seq, name, timeout)
-        self.pending[seq] = (fut, decode, timer)
+            self.timers[seq] = self.loop.call_later(timeout, self._expire, seq, name, timeout)
         # requests made in one loop iteration leave in one send (see the server's write)
-        if not self._out:
+        if not out:
             self.loop.call_soon(self._flush)
-        self._out += parts
-        return seq
+        out += parts
+        return fut
+
+    def _tail(self, name: str) -> bytes:
+        """Return a request header's constant part for ``name``: kind, flags, name_len, name."""
+        raw = name.encode()
+        tail = _KIND_FLAGS_NAME.pack(wire.REQUEST, 0, len(raw)) + raw
+        if len(self._tails) < _MAX_NAMES:
+            self._tails[name] = tail
+        return tail
 
     def _flush(self) -> None:
         out, self._out = self._out, []
         transport = self.transport
         if transport is not None and not transport.is_closing():
-            transport.write(out[0] if len(out) == 1 else b"".join(out))
+            transport.write(b"".join(out))
 
     def forget(self, seq: int) -> None:
         """Drop a call nobody waits for any more; its reply, if it comes, is discarded."""
-        entry = self.pending.pop(seq, None)
-        if entry is not None and entry[2] is not None:
-            entry[2].cancel()
+        self.pending.pop(seq, None)
+        if self.timers:
+            timer = self.timers.pop(seq, None)
+            if timer is not None:
+                timer.cancel()
 
     def _expire(self, seq: int, name: str, timeout: float) -> None:
-        entry = self.pending.pop(seq, None)
-        if entry is not None and not entry[0].done():
-            entry[0].set_exception(
-                CallTimeoutError(f"rpc: call {name} timed out after {timeout:g}s")
-            )
+        self.timers.pop(seq, None)
+        fut = self.pending.pop(seq, None)
+        if fut is not None and not fut.done():
+            fut.set_exception(CallTimeoutError(f"rpc: call {name} timed out after {timeout:g}s"))
 
-    def _resolve(self, seq: int, body: Any, error: str | None) -> None:
-        entry = self.pending.pop(seq, None)
-        if entry is None:
-            return  # timed out or forgotten: a late reply is dropped
-        fut, decode, timer = entry
-        if timer is not None:
-            timer.cancel()
-        if fut.done():
+    def _fail(self, seq: int, error: Exception) -> None:
+        """Fail call ``seq`` with ``error`` (unless it is gone already)."""
+        fut = self.pending.pop(seq, None)
+        if self.timers:
+            timer = self.timers.pop(seq, None)
+            if timer is not None:
+                timer.cancel()
+        if fut is not None and not fut.done():
+            fut.set_exception(error)
+
+    def _replies(self, data: bytes) -> None:
+        """Resolve the futures of the whole ordinary replies in ``data``, the common case.
+
+        A chunk of complete reply frames (no flags, no name, within the size limit) is parsed
+        here, in one loop with no call per frame; anything else from that point on (a partial
+        frame, an error frame, an oversized or odd one) goes to the general FrameReader, and
+        later chunks too until it holds nothing back.
+        """
+        reader = self._reader
+        if not reader.idle:
+            reader.feed(data)
             return
-        if error is not None:
-            fut.set_exception(RemoteError(error))
-            return
-        try:
-            fut.set_result(decode(body))
-        except msgspec.DecodeError as exc:
-            fut.set_exception(RPCError(f"rpc: cannot decode reply: {exc}"))
+        pending = self.pending
+        timers = self.timers
+        limit = self.max_frame
+        unpack = _HEAD.unpack_from
+        pos = 0
+        end = len(data)
+        while end - pos >= wire.HEADER_SIZE:
+            length, seq, kind, flags, name_len = unpack(data, pos)
+            stop = pos + 4 + length
+            if stop > end or kind != wire.REPLY or flags or name_len or length > limit:
+                break
+            fut = pending.pop(seq, None)
+            if timers:
+                timer = timers.pop(seq, None)
+                if timer is not None:
+                    timer.cancel()
+            if fut is not None:
+                try:
+                    fut.set_result(data[pos + wire.HEADER_SIZE : stop])
+                except asyncio.InvalidStateError:
+                    pass  # cancelled, and forget() not yet run: dropped like a late reply
+            pos = stop
+        if pos < end:
+            reader.feed(memoryview(data)[pos:])
 
     def _on_frame(self, seq: int, kind: int, deadline: int, name: bytes, body: Any) -> None:
         if kind == wire.REPLY:
-            self._resolve(seq, body, None)
+            fut = self.pending.pop(seq, None)
+            if self.timers:
+                timer = self.timers.pop(seq, None)
+                if timer is not None:
+                    timer.cancel()
+            if fut is not None and not fut.done():
+                fut.set_result(bytes(body))
         elif kind == wire.ERROR:
-            self._resolve(seq, None, bytes(body).decode("utf-8", "replace"))
+            self._fail(seq, RemoteError(bytes(body).decode("utf-8", "replace")))
         else:
             raise ProtocolError(f"server sent a frame of kind {kind}; want replies only")
 
     def _on_oversize(self, seq: int, kind: int, length: int) -> None:
         limit = self.client.max_frame
-        entry = self.pending.pop(seq, None)
-        if entry is not None and not entry[0].done():
-            if entry[2] is not None:
-                entry[2].cancel()
-            entry[0].set_exception(
-                FrameTooLargeError(f"rpc: reply of {length} bytes exceeds the limit of {limit}")
-            )
+        self._fail(
+            seq, FrameTooLargeError(f"rpc: reply of {length} bytes exceeds the limit of {limit}")
+        )
 
     def _on_line(self, line: bytes) -> None:
         try:
@@ -271,9 +330,15 @@ class _Connection(asyncio.Protocol):
             raise ProtocolError(f"JSON-RPC reply with id {reply.id!r}; want an integer")
         error = reply.error
         if error is not None:
-            self._resolve(reply.id, None, error if isinstance(error, str) else str(error))
-        else:
-            self._resolve(reply.id, reply.result, None)
+            self._fail(reply.id, RemoteError(error if isinstance(error, str) else str(error)))
+            return
+        fut = self.pending.pop(reply.id, None)
+        if self.timers:
+            timer = self.timers.pop(reply.id, None)
+            if timer is not None:
+                timer.cancel()
+        if fut is not None and not fut.done():
+            fut.set_result(reply.result)
 
 
 class Client:
@@ -300,6 +365,7 @@ class Client:
         self.max_frame = max_frame
         self.http_path = http_path
         self._conn: _Connection | None = None
+        self._decoders: dict[Any, Decode] = {}  # result type -> decode, this client's codec
         self._lock: asyncio.Lock | None = None
         self._closed = False
 
@@ -362,8 +428,24 @@ class Client:
         conn = self._conn
         if conn is None:
             return asyncio.ensure_future(self._call_later(name, args, decode, timeout))
-        seq = conn.send(name, args, decode, timeout)
-        fut = conn.pending[seq][0]
+        raw = conn.send(name, args, timeout)
+        seq = conn.seq
+        fut: asyncio.Future[Any] = conn.loop.create_future()
+
+        def settle(done: asyncio.Future[Any]) -> None:
+            if fut.done():
+                return
+            if done.cancelled():
+                fut.cancel()
+            elif (exc := done.exception()) is not None:
+                fut.set_exception(exc)
+            else:
+                try:
+                    fut.set_result(_decode(decode, done.result()))
+                except RPCError as error:
+                    fut.set_exception(error)
+
+        raw.add_done_callback(settle)
         fut.add_done_callback(lambda f: conn.forget(seq) if f.cancelled() else None)
         return fut
 
@@ -378,19 +460,33 @@ class Client:
         """Call ``name`` ("Service.Method") with ``args`` and return the decoded reply.
 
         Raises RemoteError (the server's error string), CallTimeoutError, RPCConnectionError.
-        One timer per call enforces ``timeout`` (cheaper than a cancel scope), and the server
-        learns it as the frame's deadline.
+        A call with a timeout gets one timer (cheaper than a cancel scope), and the server
+        learns the timeout as the frame's deadline; a call without one costs no timer.
         """
-        decode = self.codec.decoder(result)
+        try:
+            decode = self._decoders[result]
+        except (KeyError, TypeError):
+            decode = self._decoder(result)
         conn = self._conn
         if conn is None or conn.writable is not None:
             return await self._call_later(name, args, decode, timeout)
-        seq = conn.send(name, args, decode, timeout)
+        fut = conn.send(name, args, timeout)
+        seq = conn.seq
         try:
-            return await conn.pending[seq][0]
+            body = await fut
         except asyncio.CancelledError:
             conn.forget(seq)
             raise
+        try:
+            return decode(body)
+        except msgspec.DecodeError as exc:
+            raise RPCError(f"rpc: cannot decode reply: {exc}") from None
+
+    def _decoder(self, result: Any) -> Decode:
+        decode = self.codec.decoder(result)
+        with contextlib.suppress(TypeError):  # unhashable: looked up in the codec each time
+            self._decoders[result] = decode
+        return decode
 
     async def _call_later(self, name: str, args: Any, decode: Decode, limit: float | None) -> Any:
         await self.connect()
@@ -400,19 +496,21 @@ class Client:
             conn = self._conn
         if conn is None:
             raise RPCConnectionError(f"rpc: connection to {self.address} lost")
-        seq = conn.send(name, args, decode, limit)
+        fut = conn.send(name, args, limit)
+        seq = conn.seq
         try:
-            return await conn.pending[seq][0]
+            body = await fut
         except asyncio.CancelledError:
             conn.forget(seq)
             raise
+        return _decode(decode, body)
 
     async def close(self, grace: float = 0.0) -> None:
         """Close the connection; calls still pending after ``grace`` s fail (RPCConnectionError)."""
         self._closed = True
         conn = self._conn
         if grace > 0 and conn is not None and conn.pending:
-            await asyncio.wait([fut for fut, _, _ in conn.pending.values()], timeout=grace)
+            await asyncio.wait(list(conn.pending.values()), timeout=grace)
         conn, self._conn = self._conn, None
         if conn is not None and conn.transport is not None:
             if conn.transport.get_write_buffer_size():
@@ -427,6 +525,14 @@ class Client:
 
     async def __aexit__(self, *exc: object) -> None:
         await self.close()
+
+
+def _decode(decode: Decode, body: Any) -> Any:
+    """Decode a reply body; a body of the wrong shape is an RPCError naming the field."""
+    try:
+        return decode(body)
+    except msgspec.DecodeError as exc:
+        raise RPCError(f"rpc: cannot decode reply: {exc}") from None
 
 
 async def connect(

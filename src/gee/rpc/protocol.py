@@ -160,6 +160,15 @@ class FrameReader:
         """Bytes of an incomplete frame held back (0 between frames)."""
         return len(self._buf)
 
+    @property
+    def idle(self) -> bool:
+        """True between frames: nothing held back and no oversized frame being skipped.
+
+        Only then may a caller parse the next chunk itself (a faster path for the common case)
+        and hand this reader whatever it does not handle.
+        """
+        return not self._buf and not self._skip
+
     def feed(self, data: bytes | bytearray | memoryview) -> None:
         """Parse ``data`` and call back for every complete frame in it."""
         view = memoryview(data)
