@@ -524,7 +524,9 @@ class Memory:
         db.sample_changes += 1
         self.evicted_keys += 1
         keyspace = self.keyspace
-        db.modified(key)  # breaks WATCHes, as signalModifiedKey
+        if db.watched:  # signalModifiedKey; not ``modified``: an eviction is not a write
+            for client in db.watched.get(key, ()):  # of the command that caused it
+                client.dirty_cas = True
         if keyspace.on_expired is not None:  # the AOF appends a DEL, as propagateDeletion
             keyspace.on_expired(db.index, key)
         return size
