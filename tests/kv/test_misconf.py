@@ -1,0 +1,124 @@
+"""-MISCONF: with stop-writes-on-bgsave-error, a BGSAVE that really fails refuses writes (and
+PING) until a save succeeds, byte for byte as redis-server in the same situation.
+
+Tests run as root, so file permissions cannot make a save fail; a directory standing where
+the snapshot's name is does: the final rename fails for both servers.
+"""
+
+from __future__ import annotations
+
+import shutil
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.kv.conftest import Differ, ThreadedServer
+from tests.kv.resp_client import RawClient
+from tests.servers import launch_redis, stop_process
+
+pytestmark = pytest.mark.redis
+
+
+@pytest.fixture
+def broken(tmp_path: Path) -> Iterator[tuple[Differ, list[Path]]]:
+    """A gee.kv and a redis-server with save points, each with a directory at dump.rdb."""
+    dirs = [tmp_path / "gee", tmp_path / "redis"]
+    for d in dirs:
+        d.mkdir()
+    gee = ThreadedServer(dir=str(dirs[0]), save="3600 1")
+    redis = launch_redis(dirs[1], "--save", "3600 1")
+    for d in dirs:  # after the start: both would refuse to load it
+        (d / "dump.rdb").mkdir()
+        (d / "dump.rdb" / "in-the-way").write_text("x")
+    differ = Differ(gee.port, redis.port)
+    try:
+        yield differ, dirs
+    finally:
+        differ.close()
+        assert redis.proc is not None
+        stop_process(redis.proc)
+        gee.stop()
+
+
+def _wait_bgsave(port: int) -> str:
+    client = RawClient(port)
+    try:
+        deadline = time.monotonic() + 20
+        while True:
+            text = client.call("INFO", "persistence").decode()
+            if "rdb_bgsave_in_progress:0" in text:
+                return text
+            assert time.monotonic() < deadline, "BGSAVE never finished"
+            time.sleep(0.05)
+    finally:
+        client.close()
+
+
+def test_failed_bgsave_refuses_writes_until_a_save_succeeds(
+    broken: tuple[Differ, list[Path]],
+) -> None:
+    diff, dirs = broken
+    diff.call("CONFIG", "GET", "save")
+    diff.call("SET", "a", 1)
+    diff.call("MULTI", conn="tx")
+    diff.call("SET", "x", 1, conn="tx")  # queued before the failure
+    diff.call("BGSAVE")
+    for port in (diff.kv_port, diff.redis_port):
+        assert "rdb_last_bgsave_status:err" in _wait_bgsave(port)
+    diff.call("EXEC", conn="tx")  # a queued write: the transaction is discarded
+    diff.call("EXEC", conn="tx")
+    diff.script(
+        """
+        set b 2
+        get a
+        ping
+        del a
+        incr a
+        expire a 100
+        echo hello
+        exists a b
+        multi
+        get a
+        set c 3
+        exec
+        multi
+        get a
+        exec
+        config set stop-writes-on-bgsave-error no
+        set b 2
+        ping
+        config set stop-writes-on-bgsave-error yes
+        set b 3
+        get b
+        """
+    )
+    for d in dirs:
+        shutil.rmtree(d / "dump.rdb")
+    diff.call("SAVE")  # a good save lifts the refusal
+    diff.script(
+        """
+        set b 4
+        get b
+        ping
+        """
+    )
+
+
+def test_without_save_points_a_failed_bgsave_refuses_nothing(tmp_path: Path) -> None:
+    server = ThreadedServer(dir=str(tmp_path))  # save "" (Redis's saveparamslen == 0)
+    (tmp_path / "dump.rdb").mkdir()
+    (tmp_path / "dump.rdb" / "in-the-way").write_text("x")
+    client = RawClient(server.port)
+    try:
+        assert client.call("BGSAVE") == b"+Background saving started\r\n"
+        assert "rdb_last_bgsave_status:err" in _wait_bgsave(server.port)
+        assert client.call("SET", "k", "v") == b"+OK\r\n"
+        assert client.call("CONFIG", "SET", "save", "3600 1") == b"+OK\r\n"
+        assert client.call("SET", "k", "v").startswith(b"-MISCONF Redis is configured to save")
+        assert client.call("CONFIG", "SET", "save", "") == b"+OK\r\n"
+        assert client.call("SET", "k", "v") == b"+OK\r\n"
+    finally:
+        client.close()
+        server.stop()
