@@ -217,3 +217,20 @@ def test_info_memory_has_redis_fields_in_order(pair: Differ) -> None:
         assert "\r\nmaxmemory:3145728\r\nmaxmemory_human:3.00M\r\n" in text
         assert "\r\nmaxmemory_policy:noeviction\r\n" in text
     assert b"\r\nevicted_keys:0\r\n" in mine.call("INFO", "stats")
+
+
+def test_restore_idletime_and_freq_set_the_tracking(pair: Differ) -> None:
+    pair.call("CONFIG", "SET", "maxmemory", "1gb")  # gee tracks only with a limit set
+    pair.call("SET", "src", "value")
+    payload = pair.call("DUMP", "src")
+    payload = payload[payload.index(b"\r\n") + 2 : -2]
+    pair.call("RESTORE", "k", 0, payload, "IDLETIME", 1000)
+    pair.call("OBJECT", "IDLETIME", "k")
+    pair.call("RESTORE", "k", 0, payload, "REPLACE", "IDLETIME", 50)
+    pair.call("OBJECT", "IDLETIME", "k")
+    pair.call("CONFIG", "SET", "maxmemory-policy", "allkeys-lfu")
+    for freq in (0, 3, 100, 255):
+        pair.call("RESTORE", f"f{freq}", 0, payload, "FREQ", freq)
+        pair.call("OBJECT", "FREQ", f"f{freq}")
+    pair.call("RESTORE", "f0", 0, payload, "REPLACE", "FREQ", 7)
+    pair.call("OBJECT", "FREQ", "f0")

@@ -225,6 +225,8 @@ class Memory:
         self.pool: list[tuple[int, bytes, int]] = []
         self.next_db = 0
         self.eviction_proc: asyncio.Handle | None = None
+        # Access fields RESTORE ... IDLETIME/FREQ asked for, applied by the next settle.
+        self.restored: dict[tuple[Database, bytes], int] = {}
 
     # -- configuration -------------------------------------------------------------------
 
@@ -341,6 +343,12 @@ class Memory:
         self.keys_bytes += delta
         for db in dbs:
             self._refresh(db)
+        if self.restored:
+            for (db, key), field in self.restored.items():
+                m = db.meta.get(key)
+                if m is not None:
+                    db.meta[key] = (m & ~ACCESS) | field
+            self.restored = {}
 
     def cron(self) -> None:
         """From the background cycle: account for expired keys, keep the peak, shrink tables
@@ -420,6 +428,17 @@ class Memory:
                 m = meta.get(key)
                 if m is not None:
                     meta[key] = (m & ~ACCESS) | clock
+
+    def restore_access(self, db: Database, key: bytes, idle: int, freq: int) -> None:
+        """RESTORE's IDLETIME (seconds) or FREQ for ``key`` (-1: not given), as Redis's
+        objectSetLRUOrLFU: FREQ counts under an LFU policy, IDLETIME under the others."""
+        if not self.tracking:
+            return
+        now = time.time()
+        if self.lfu and freq >= 0:
+            self.restored[(db, key)] = lfu_minutes(now) << 8 | freq
+        elif not self.lfu and idle >= 0:
+            self.restored[(db, key)] = (int(now * 1000) - idle * 1000) & ACCESS
 
     def idle_ms(self, db: Database, key: bytes) -> int:
         """Milliseconds since ``key`` was last accessed (0 when not tracked)."""

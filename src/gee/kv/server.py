@@ -139,10 +139,20 @@ class Server:
 
     def reconfigure(self) -> None:
         """Apply eviction options changed by CONFIG SET; evict at once if now over the limit."""
-        self.memory.configure()
+        memory = self.memory
+        memory.configure()
         self.update_paths()
-        if self.memory.maxmemory:
-            self.memory.perform_evictions()
+        if memory.maxmemory:
+            used = memory.used()
+            if used > memory.maxmemory:
+                self.log(
+                    f"WARNING: the new maxmemory value set via CONFIG SET ({memory.maxmemory})"
+                    f" is smaller than the current memory usage ({used}). This will result in"
+                    " key eviction and/or the inability to accept new write commands"
+                    " depending on the maxmemory-policy.",
+                    "#",
+                )
+            memory.perform_evictions()
 
     def update_paths(self) -> None:
         """Recompute ``guarded`` and ``slow_path`` after a change to what they depend on."""

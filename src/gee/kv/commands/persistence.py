@@ -137,6 +137,7 @@ def restore(c: Client, args: list[bytes]) -> None:
     if ttl:
         db.set_expire(key, ttl)
     db.modified(key)
+    c.server.memory.restore_access(db, key, idle, freq)
     if value.__class__ is deque:
         db.ready(key)
     c.out += OK
