@@ -35,6 +35,8 @@ def test_repetition_compresses() -> None:
         (b"\x00a\xa0\x00", 8, b"a" * 8),
         # the long form: length byte follows when the 3-bit length is 7
         (b"\x00a\xe0\x01\x00", 11, b"a" * 11),
+        # literal "abc", then 8 bytes at distance 3: an overlapping copy of a longer pattern
+        (b"\x02abc\xc0\x02", 11, b"abcabcabcab"),
     ],
 )
 def test_known_streams(stream: bytes, length: int, want: bytes) -> None:

@@ -24,35 +24,41 @@ def decompress(data: bytes, length: int) -> bytes:
     out = bytearray()
     i = 0
     n = len(data)
+    olen = 0  # len(out), kept by hand: the loop runs once per chunk of a few bytes
     try:
         while i < n:
             ctrl = data[i]
-            i += 1
             if ctrl < 32:
-                run = ctrl + 1
-                if i + run > n:
+                i += 1
+                j = i + ctrl + 1
+                if j > n:
                     raise LZFError("literal run past the end of the input")
-                out += data[i : i + run]
-                i += run
+                out += data[i:j]
+                olen += j - i
+                i = j
                 continue
             size = ctrl >> 5
-            if size == 7:
-                size += data[i]
-                i += 1
-            ref = len(out) - ((ctrl & 31) << 8) - data[i] - 1
-            i += 1
+            if size == 7:  # the long form: a length byte, then the offset's low byte
+                size = 9 + data[i + 1]
+                i += 3
+            else:
+                size += 2
+                i += 2
+            dist = ((ctrl & 31) << 8) + data[i - 1] + 1
+            ref = olen - dist
             if ref < 0:
                 raise LZFError("back reference before the start of the output")
-            size += 2
-            if ref + size <= len(out):
+            if size <= dist:
                 out += out[ref : ref + size]
-            else:  # overlapping copy: repeats the bytes it has just written
-                for k in range(size):
-                    out.append(out[ref + k])
+            else:  # overlapping: the copy repeats the last ``dist`` bytes as it writes them
+                q, r = divmod(size, dist)
+                pattern = out[ref:]
+                out += pattern * q + pattern[:r]
+            olen += size
     except IndexError:
         raise LZFError("truncated back reference") from None
-    if len(out) != length:
-        raise LZFError(f"decompressed {len(out)} bytes; expected {length}")
+    if olen != length:
+        raise LZFError(f"decompressed {olen} bytes; expected {length}")
     return bytes(out)
 
 
