@@ -57,11 +57,8 @@ class Server:
         self.snapshots = Snapshots(self)
         self.ports: list[int] = []
         self._servers: list[asyncio.AbstractServer] = []
-        # Called with (db index, argv) after every command that changed the keyspace (inside
-        # EXEC: after each such queued command, the lot between [MULTI] and [EXEC]; for a
-        # blocked client: when it is served); None means nobody listens. The hook where
-        # persistence will append its AOF; commands run slightly slower while it is set.
-        self.propagate: Callable[[int, list[bytes]], None] | None = None
+        # See the ``propagate`` property.
+        self._propagate: Callable[[int, list[bytes]], None] | None = None
         # The open append-only file with ``appendonly yes``, else None (see persist/aof.py).
         self.aof: AOF | None = None
         # maxmemory: accounting, access tracking and eviction (memory.py).
@@ -74,6 +71,19 @@ class Server:
         self._cron: asyncio.TimerHandle | None = None
         self._stopped: asyncio.Event | None = None
         self.shutdown_requested = False
+
+    @property
+    def propagate(self) -> Callable[[int, list[bytes]], None] | None:
+        """Called with (db index, argv) after every command that changed the keyspace (inside
+        EXEC: after each such queued command, the lot between [MULTI] and [EXEC]; for a
+        blocked client: when it is served); None means nobody listens. The hook the AOF
+        appends from; commands leave the fast path while it is set."""
+        return self._propagate
+
+    @propagate.setter
+    def propagate(self, hook: Callable[[int, list[bytes]], None] | None) -> None:
+        self._propagate = hook
+        self.update_paths()
 
     @property
     def lastsave(self) -> int:
