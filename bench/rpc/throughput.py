@@ -34,7 +34,7 @@ CASE = "struct echo"
 
 GEE = "gee.rpc msgpack"
 GEE_JSON = "gee.rpc json"
-GEE_EAGER = "gee.rpc msgpack eager"
+GEE_TASKS = "gee.rpc msgpack, task per request"
 GO = "Go net/rpc"
 GRPC = "grpc.aio"
 RPYC = "rpyc"
@@ -77,8 +77,8 @@ def _gee_serve(port: int, _go: Path | None) -> list[str]:
             f"tcp@127.0.0.1:{port}"]  # fmt: skip
 
 
-def _gee_serve_eager(port: int, go: Path | None) -> list[str]:
-    return [*_gee_serve(port, go), "--eager"]  # handlers without a task until they wait
+def _gee_serve_tasks(port: int, go: Path | None) -> list[str]:
+    return [*_gee_serve(port, go), "--no-eager"]  # every request scheduled as a task
 
 
 def _python_serve(peer: str) -> Callable[[int, Path | None], list[str]]:
@@ -105,7 +105,7 @@ def _go_load(port: int, load: Load, go: Path | None) -> list[str]:
 SUBJECTS = (
     Subject(GEE, ("gee.rpc", "uvloop"), _gee_serve, _python_load("gee-msgpack")),
     Subject(GEE_JSON, ("gee.rpc", "uvloop"), _gee_serve, _python_load("gee-json")),
-    Subject(GEE_EAGER, ("gee.rpc", "uvloop"), _gee_serve_eager, _python_load("gee-msgpack")),
+    Subject(GEE_TASKS, ("gee.rpc", "uvloop"), _gee_serve_tasks, _python_load("gee-msgpack")),
     Subject(GO, (), _go_serve, _go_load, needs_go=True),
     Subject(GRPC, ("grpc", "msgspec"), _python_serve("grpc"), _python_load("grpc")),
     Subject(RPYC, ("rpyc",), _python_serve("rpyc"), _python_load("rpyc")),
@@ -256,8 +256,9 @@ def _method_notes(load: Load) -> list[str]:
         f" {load.seconds:g} s measured; {load.rounds} round(s) through all subjects, fresh"
         " servers each time, keeping each subject's median round. p50/p99: per-call latency"
         " as the caller sees it.",
-        "gee.rpc rows use the default server (a task per request); the eager row serves with"
-        " `gee rpc serve --eager` (handlers run without a task until they wait; opt-in).",
+        "gee.rpc rows use the default server (eager start: a handler runs inside the read and"
+        " its task is scheduled only if it waits); the task-per-request row serves with"
+        " `gee rpc serve --no-eager` (every request scheduled as a task first).",
         "How each keeps 64 in flight: gee.rpc (`gee rpc serve`, uvloop; the client on uvloop)"
         " and the raw echo: 64 coroutines on one connection. grpc.aio: 64 coroutines on one"
         " channel, asyncio's own loop on both sides (grpc.aio on uvloop was several times"

@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 import gee.rpc
 from gee.rpc import RemoteError
 from gee.rpc import protocol as wire
+from gee.rpc.codec import MSGPACK
 from tests.rpc.conftest import Served, closed_by_peer, raw, shut
 from tests.rpc.services import Args, Quotient, Sleep
 
@@ -348,10 +349,12 @@ _request_id: contextvars.ContextVar[int] = contextvars.ContextVar("request_id", 
 
 
 class Eager:
-    """Handlers that show what running a handler's first step without a Task means."""
+    """Handlers that show what running a handler's first step before its Task is scheduled means."""
 
     def __init__(self) -> None:
         self.tasks: list[asyncio.Task[object] | None] = []
+        self.same_task: list[bool] = []
+        self.finished: asyncio.Event | None = None
 
     async def Now(self, n: int) -> int:
         self.tasks.append(asyncio.current_task())
@@ -362,11 +365,36 @@ class Eager:
             await asyncio.sleep(0)
         return n
 
+    async def GroupFirst(self, n: int) -> int:
+        async with asyncio.TaskGroup() as group:
+            doubled = group.create_task(asyncio.sleep(0.01, 2 * n))
+        return doubled.result()
+
     async def AwaitFirst(self, n: int) -> int:
+        before = asyncio.current_task()
         await asyncio.sleep(0)
         self.tasks.append(asyncio.current_task())
+        self.same_task.append(before is asyncio.current_task())
         async with asyncio.timeout(1):
             await asyncio.sleep(0.01)
+        return n
+
+    async def CancelSelf(self, n: int) -> int:
+        task = asyncio.current_task()
+        assert task is not None
+        task.cancel()
+        try:
+            await asyncio.sleep(1)
+        except asyncio.CancelledError:
+            return -n
+        return n
+
+    async def Linger(self, n: int) -> int:
+        try:
+            await asyncio.sleep(5)
+        finally:
+            if self.finished is not None:
+                self.finished.set()
         return n
 
     async def Context(self, n: int) -> int:
@@ -384,8 +412,9 @@ class Eager:
 
 
 @pytest.mark.parametrize("eager", [True, False])
-async def test_handlers_run_eagerly_only_when_asked(eager: bool) -> None:
+async def test_handlers_see_one_task_eager_or_not(eager: bool) -> None:
     server = gee.rpc.Server(eager=eager)
+    assert server.eager is eager
     service = Eager()
     server.register(service)
     address = await server.start()
@@ -395,16 +424,38 @@ async def test_handlers_run_eagerly_only_when_asked(eager: bool) -> None:
             assert await client.call("Eager.AwaitFirst", 8) == 8
             got = await asyncio.gather(*(client.call("Eager.Context", n) for n in range(1, 9)))
             assert got == [0] * 8, f"got {got}; want every request to start with a clean context"
-            if eager:
-                with pytest.raises(RemoteError, match=r"inside a task .*Server\(eager=False\)"):
-                    await client.call("Eager.TimeoutFirst", 9)
-            else:
-                assert await client.call("Eager.TimeoutFirst", 9) == 9
+            assert await client.call("Eager.TimeoutFirst", 9) == 9
+            assert await client.call("Eager.GroupFirst", 5) == 10
+            assert await client.call("Eager.CancelSelf", 4) == -4
             assert await client.call("Eager.Now", 10) == 10
         now, after_await, _ = service.tasks
-        assert (now is None) == eager, f"got task {now} for a handler that never waits"
+        assert now is not None, "a handler that never waits has no current task"
+        if eager:
+            assert not now.done(), "a handler that never waits was scheduled as a task"
         assert after_await is not None, "a handler that waited has no task"
+        assert service.same_task == [True], "the task changed at the handler's first wait"
         assert server._connections == set() or all(not c.tasks for c in server._connections)
+    finally:
+        await server.shutdown(grace=0.5)
+
+
+@pytest.mark.parametrize("eager", [True, False])
+async def test_handler_cancelled_before_its_task_ran_unwinds_at_once(eager: bool) -> None:
+    # The client sends a request and vanishes in the same breath: the handler's task is
+    # cancelled before its first step, and the handler must still see the cancellation (run
+    # its finally) now, not when the garbage collector finds it.
+    server = gee.rpc.Server(eager=eager)
+    service = Eager()
+    service.finished = asyncio.Event()
+    server.register(service)
+    address = await server.start()
+    try:
+        _, writer = await raw(address)
+        writer.write(wire.encode_handshake(MSGPACK.id))
+        writer.write(wire.encode_request(1, b"Eager.Linger", MSGPACK.encode(1)))
+        writer.transport.abort()
+        async with asyncio.timeout(2):
+            await service.finished.wait()
     finally:
         await server.shutdown(grace=0.5)
 
@@ -424,7 +475,7 @@ async def test_eager_handler_that_waits_still_times_out() -> None:
 async def test_default_server_runs_handlers_that_open_with_a_timeout() -> None:
     # asyncio.timeout() as a handler's first statement is common; the default must allow it.
     server = gee.rpc.Server()
-    assert server.eager is False, "eager must be opt-in"
+    assert server.eager is True, "eager is the default"
     server.register(Eager())
     address = await server.start()
     try:

@@ -57,8 +57,10 @@ def add_parser(subparsers: Any) -> None:
     )
     serve.add_argument(
         "--eager",
-        action="store_true",
-        help="run handlers without a task until they wait (faster; see docs/rpc.md)",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="start handlers inside the read, scheduling a task only if they wait (default; "
+        "--no-eager schedules a task per request; see docs/rpc.md)",
     )
     serve.set_defaults(func=_serve)
 

@@ -9,7 +9,7 @@ One listening port speaks everything; the first byte of a connection decides how
   connection to RPC; ``GET /debug/geerpc`` serves the debug page.
 
 Anything else is logged and closed. Each request runs concurrently: an ``async def`` method
-starts at once and gets a task of its own only if it has to wait; a plain ``def`` runs in the
+starts at once, in a task that is scheduled only if it has to wait; a plain ``def`` runs in the
 thread pool. Replies go out in whatever order they finish, matched by seq. A broken frame
 closes only its own connection. A vanished client's handlers are cancelled, and the handle
 timeout cancels a handler rather than abandoning it.
@@ -38,9 +38,16 @@ from gee.rpc.debug import DEBUG_PATH, render
 from gee.rpc.errors import ProtocolError, ServiceError
 from gee.rpc.service import Method, Service, build_service
 
-__all__ = ["DEBUG_PATH", "GEE_RPC_PATH", "GO_RPC_PATH", "Server"]
+__all__ = ["DEBUG_PATH", "EAGER_SUPPORTED", "GEE_RPC_PATH", "GO_RPC_PATH", "Server"]
 
 log = logging.getLogger("gee.rpc")
+
+# Eager handlers need asyncio's C Task, which can be allocated first and initialised later
+# (the pure-Python one cannot): see Server._start.
+EAGER_SUPPORTED: Final = asyncio.Task is getattr(asyncio.tasks, "_CTask", None)
+_new_task = asyncio.Task.__new__
+_enter_task = asyncio.tasks._enter_task
+_leave_task = asyncio.tasks._leave_task
 
 GEE_RPC_PATH: Final = "/_geerpc_"
 GO_RPC_PATH: Final = "/_goRPC_"
@@ -57,11 +64,10 @@ class Server:
     still running after that many seconds is cancelled and the caller gets an error. A request
     carrying a deadline shortens it further. ``max_frame`` bounds every incoming frame (and JSON
     line). ``executor`` runs plain ``def`` methods; None means the loop's default pool.
-    ``eager`` (off by default) runs each ``async def`` handler's first step at once, without a
-    Task, and wraps it in one only if it waits (see "Eager handlers" in docs/rpc.md): cheaper
-    per call, but a handler then has no current task before its first real wait, so
-    ``asyncio.timeout()`` or a TaskGroup opened first thing fails. Off, every request gets its
-    own Task from the start and any ``async def`` works.
+    ``eager`` (on by default) runs each ``async def`` handler's first step the moment its
+    request is decoded, and schedules it as a Task only if it waits (see "Eager handlers" in
+    docs/rpc.md): a handler that answers at once costs no Task trip through the loop. Off,
+    every request is scheduled as a Task of its own and starts on the next loop iteration.
     """
 
     def __init__(
@@ -70,10 +76,10 @@ class Server:
         handle_timeout: float | None = None,
         max_frame: int = wire.DEFAULT_MAX_FRAME,
         executor: Executor | None = None,
-        eager: bool = False,
+        eager: bool = True,
     ) -> None:
         self.handle_timeout = handle_timeout
-        self.eager = eager
+        self.eager = eager and EAGER_SUPPORTED
         self.max_frame = max_frame
         self.executor = executor
         self.services: dict[str, Service] = {}
@@ -199,6 +205,7 @@ class _Connection(asyncio.Protocol):
         self._loop = asyncio.get_running_loop()
         self._out: list[bytes] = []  # frames waiting for this iteration's flush
         self._methods = server._methods  # the server's table, one attribute lookup nearer
+        self._eager = server.eager
 
     @property
     def tasks(self) -> set[asyncio.Task[None]]:
@@ -392,38 +399,79 @@ class _Connection(asyncio.Protocol):
 
     def _start(self, key: Any, method: Method, arg: Any, deadline: float | None) -> None:
         started = time.perf_counter()
-        if not method.is_async or not self.server.eager:
-            awaitable = self._invoke(method, arg)
-            context = None
-        else:
-            # The first step of an async handler runs here, with no Task: most handlers answer
-            # without ever waiting, and a Task per request (its creation, two trips through the
-            # loop's ready queue, the done callbacks) was most of the server's CPU per call.
-            # Only a handler that really waits is wrapped in a Task, from the point where it
-            # stopped, and only then can it be cancelled, so only then does ``limit`` apply.
-            # It runs in a copy of the context, as a Task would, so context variables it sets
-            # do not leak into the next request. What it cannot have before its first real
-            # wait is a current task: see "Eager handlers" in docs/rpc.md.
-            context = contextvars.copy_context()
-            coro = method.func(arg)
-            try:
-                waiting = context.run(coro.send, None)
-            except StopIteration as done:
-                self._answer(key, method, started, done.value, None)
-                return
-            except Exception as exc:
-                self._answer(key, method, started, None, _eager_error(exc))
-                return
-            except asyncio.CancelledError:
-                self._answer(key, method, started, None, "rpc server: handler cancelled itself")
-                return
-            awaitable = _resume(coro, waiting)
         limit = self.server.handle_timeout
         if deadline is not None and (limit is None or deadline < limit):
             limit = deadline
-        task = self._loop.create_task(
-            self._finish(key, method, started, awaitable, limit), context=context
-        )
+        if not method.is_async or not self._eager:
+            self._spawn(key, method, started, self._invoke(method, arg), limit, None, None)
+            return
+        # The first step of an async handler runs here, with no Task scheduled: most handlers
+        # answer without ever waiting, and a Task per request (its creation, two trips through
+        # the loop's ready queue, the done callbacks) was most of the server's CPU per call.
+        # Yet the handler must see a current task, or asyncio.timeout() and TaskGroup refuse
+        # to start: so it gets one, allocated but not initialised (not scheduled, nothing to
+        # run), entered as the loop's current task for this step. Only if the handler waits
+        # is that same object initialised and scheduled, so everything that captured it
+        # (a timeout scope, a TaskGroup, the handler itself) holds its real task. It runs in
+        # a copy of the context, as a Task would, so context variables it sets do not leak
+        # into the next request. Python 3.12's eager tasks do the same in the interpreter.
+        context = contextvars.copy_context()
+        task = _new_task(asyncio.Task)
+        loop = self._loop
+        try:
+            _enter_task(loop, task)
+        except RuntimeError:  # called from inside a task: run it the ordinary way
+            self._spawn(key, method, started, method.func(arg), limit, None, None)
+            return
+        coro = method.func(arg)
+        try:
+            waiting = context.run(coro.send, None)
+        except StopIteration as done:
+            self._answer(key, method, started, done.value, None)
+            return
+        except Exception as exc:
+            self._answer(key, method, started, None, str(exc) or type(exc).__name__)
+            return
+        except asyncio.CancelledError:
+            self._answer(key, method, started, None, "rpc server: handler cancelled itself")
+            return
+        finally:
+            _leave_task(loop, task)
+        self._spawn(key, method, started, _resume(coro, waiting), limit, task, context)
+
+    def _spawn(
+        self,
+        key: Any,
+        method: Method,
+        started: float,
+        awaitable: Awaitable[Any],
+        limit: float | None,
+        task: asyncio.Task[None] | None,
+        context: contextvars.Context | None,
+    ) -> None:
+        """Run ``_finish`` for a handler in a Task: a new one, or ``task`` (uninitialised, the
+        one the handler's first step already saw as current) made real now."""
+        finish = self._finish(key, method, started, awaitable, limit)
+        if task is None:
+            task = self._loop.create_task(finish, context=context)
+        else:
+            # Cancels asked for during the first step (the handler cancelling itself) are
+            # forgotten by Task.__init__: count them and ask again.
+            asked = task.cancelling()
+            # ``finish`` takes its first step here too, to reach the handler's wait: a Task
+            # cancelled before its first step would otherwise never start ``finish`` at all,
+            # and the suspended handler would only see its cancellation when collected.
+            assert context is not None
+            _enter_task(self._loop, task)
+            try:
+                waiting = context.run(finish.send, None)
+            except StopIteration:
+                return  # it answered already (cannot happen: the handler is waiting)
+            finally:
+                _leave_task(self._loop, task)
+            asyncio.Task.__init__(task, _resume(finish, waiting), loop=self._loop, context=context)
+            for _ in range(asked):
+                task.cancel()
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
@@ -490,31 +538,40 @@ class _Connection(asyncio.Protocol):
         return self._loop.run_in_executor(self.server.executor, method.func, arg)
 
 
-@types.coroutine
-def _resume(coro: Coroutine[Any, Any, Any], waiting: Any) -> Generator[Any, None, Any]:
+def _resume(coro: Coroutine[Any, Any, Any], waiting: Any) -> Coroutine[Any, Any, Any]:
     """Carry on, inside a Task, a coroutine whose first step already ran and yielded ``waiting``.
 
-    The Task first waits on what the coroutine was waiting on; anything thrown in meanwhile
-    (cancellation) is thrown into the coroutine where it stopped. After that ``yield from``
-    hands the coroutine to the Task outright, resuming it with ``send(None)`` as a Task would.
+    Returned already started, stopped at its first (bare) yield: so whatever the Task does
+    first, a send or a throw (cancelled before it ever ran), arrives inside the ``try`` and
+    reaches the coroutine. It then waits on what the coroutine was waiting on; anything thrown
+    in meanwhile is thrown into the coroutine where it stopped. After that ``yield from`` hands
+    the coroutine to the Task outright, resuming it with ``send(None)`` as a Task would.
     """
+    # types.coroutine marks the generator awaitable; mypy sees only a Generator
+    return cast(Coroutine[Any, Any, Any], _primed(_carry_on(coro, waiting)))
+
+
+def _primed(gen: Generator[Any, None, Any]) -> Generator[Any, None, Any]:
+    next(gen)
+    return gen
+
+
+@types.coroutine
+def _carry_on(coro: Coroutine[Any, Any, Any], waiting: Any) -> Generator[Any, None, Any]:
     try:
-        yield waiting
+        yield  # where _primed stops
     except BaseException as exc:
         try:
             waiting = coro.throw(exc)
         except StopIteration as done:
             return done.value
-        return (yield from _resume(coro, waiting))
-    return (yield from coro)
-
-
-def _eager_error(exc: Exception) -> str:
-    """The error string of a handler that raised in its first step, with a hint where one helps."""
-    text = str(exc) or type(exc).__name__
-    if isinstance(exc, RuntimeError) and ("inside a task" in text or "parent task" in text):
-        text += (
-            " (gee.rpc runs a handler's first step without a Task: await something before "
-            "asyncio.timeout() or a TaskGroup, or serve with Server(eager=False))"
-        )
-    return text
+    while True:
+        try:
+            yield waiting
+        except BaseException as exc:
+            try:
+                waiting = coro.throw(exc)
+            except StopIteration as done:
+                return done.value
+        else:
+            return (yield from coro)
