@@ -1,4 +1,4 @@
-"""Used-memory accounting, access tracking and maxmemory eviction (Redis's evict.c, in Python).
+"""Used-memory accounting and access tracking for maxmemory (eviction itself is evict.py).
 
 **What "used memory" is.** A Python heap cannot say how many bytes one key holds the way
 jemalloc tells Redis, and RSS never goes down when keys are deleted, so gee.kv keeps an
@@ -15,27 +15,30 @@ LFU policy is chosen (OBJECT FREQ needs the counters). Then every command takes 
 (``Server.slow_path``); with tracking off nothing here runs per command and INFO computes the
 estimate by walking the keyspace.
 
-Per key, ``Database.meta`` holds one int: the size estimate above bit 40, the access field
-below: the last access in milliseconds for LRU (Redis keeps seconds), or Redis's 24-bit LFU
-field (16 bits of minutes, the "last decrement time", then an 8-bit logarithmic counter).
-
-**Sampling.** Redis samples a dict's buckets in O(1); a Python dict cannot be indexed, so each
-database keeps a list of its keys (and one of its keys with a TTL), rebuilt when more than an
-eighth of it has changed, and samples that; a sampled key no longer present is skipped.
+Per key, ``Database.meta`` holds one int: the size estimate above bit ``SHIFT``, the access
+field (evict.py) below it.
 """
 
 from __future__ import annotations
 
-import asyncio
 import random
 import time
-from bisect import bisect_left
 from collections import deque
 from itertools import compress, islice, repeat
 from operator import add, is_not, lshift, or_
 from sys import getsizeof
 from typing import TYPE_CHECKING, Any
 
+from gee.kv.evict import (
+    ACCESS,
+    EVICT_OK,
+    LFU_INIT_VAL,
+    SHIFT,
+    Evictor,
+    lfu_decr_and_return,
+    lfu_log_incr,
+    lfu_minutes,
+)
 from gee.kv.zset import ZSet
 
 if TYPE_CHECKING:
@@ -43,70 +46,17 @@ if TYPE_CHECKING:
     from gee.kv.keyspace import Database
     from gee.kv.server import Server
 
-POLICIES = (
-    "volatile-lru",
-    "volatile-lfu",
-    "volatile-random",
-    "volatile-ttl",
-    "allkeys-lru",
-    "allkeys-lfu",
-    "allkeys-random",
-    "noeviction",
-)
-
 # Commands that look keys up without counting as an access (Redis's LOOKUP_NOTOUCH).
 NO_TOUCH = frozenset(
     (b"exists", b"type", b"ttl", b"pttl", b"expiretime", b"pexpiretime", b"object", b"memory")
 )
-LFU_INIT_VAL = 5
-EVPOOL_SIZE = 16
-# performEvictions' results.
-EVICT_OK, EVICT_RUNNING, EVICT_FAIL = 0, 1, 2
-OOM = b"OOM command not allowed when used memory > 'maxmemory'."
 
-SHIFT = 40  # meta = size << SHIFT | access
-ACCESS = (1 << SHIFT) - 1
 _INT = getsizeof(1 << 45)  # an int object as big as a deadline or a meta entry
 _TUPLE2 = getsizeof((0, b""))
 _FLOAT = getsizeof(0.5)
 _BYTES = getsizeof(b"")  # a bytes object is this plus its length
 _EXACT = 32  # containers up to this size are summed element by element
 _SAMPLE = 16  # bigger ones: the mean of this many elements, times the length
-
-
-# -- LFU: Redis's LFUGetTimeInMinutes, LFUTimeElapsed, LFULogIncr, LFUDecrAndReturn --------
-
-
-def lfu_minutes(now: float) -> int:
-    """The current time in minutes, its low 16 bits (the LFU "last decrement time")."""
-    return (int(now) // 60) & 65535
-
-
-def lfu_time_elapsed(ldt: int, now_minutes: int) -> int:
-    """Minutes since ``ldt``, taking the 16-bit clock as wrapped at most once."""
-    if now_minutes >= ldt:
-        return now_minutes - ldt
-    return 65535 - ldt + now_minutes
-
-
-def lfu_log_incr(counter: int, log_factor: int, r: float) -> int:
-    """Increment the 8-bit counter with probability 1/((counter-5)*log_factor+1); ``r`` is a
-    uniform draw in [0, 1]. Counters at or below LFU_INIT_VAL always grow; 255 saturates."""
-    if counter == 255:
-        return 255
-    baseval = max(counter - LFU_INIT_VAL, 0)
-    p = 1.0 / (baseval * log_factor + 1)
-    return counter + 1 if r < p else counter
-
-
-def lfu_decr_and_return(field: int, decay_time: int, now_minutes: int) -> int:
-    """The counter of the 24-bit LFU ``field`` after one decrement per ``decay_time`` minutes
-    elapsed since its last decrement time (0 ``decay_time``: never decays)."""
-    counter = field & 255
-    periods = lfu_time_elapsed(field >> 8, now_minutes) // decay_time if decay_time else 0
-    if periods:
-        counter = 0 if periods > counter else counter - periods
-    return counter
 
 
 # -- size estimates ---------------------------------------------------------------------
@@ -192,12 +142,6 @@ def db_overhead(db: Database) -> int:
     )
 
 
-def parse_policy(name: str) -> str | None:
-    """The policy called ``name`` (any case), or None when it is not one."""
-    name = name.lower()
-    return name if name in POLICIES else None
-
-
 class Memory:
     """Accounting, access tracking and eviction for one server (see the module docstring)."""
 
@@ -221,10 +165,7 @@ class Memory:
         self.startup = 0
         self.peak = 0
         self.evicted_keys = 0
-        # The eviction pool: (score, key, db index), ascending score; higher is evicted first.
-        self.pool: list[tuple[int, bytes, int]] = []
-        self.next_db = 0
-        self.eviction_proc: asyncio.Handle | None = None
+        self.evictor = Evictor(self)
         # Access fields RESTORE ... IDLETIME/FREQ asked for, applied by the next settle.
         self.restored: dict[tuple[Database, bytes], int] = {}
 
@@ -252,7 +193,7 @@ class Memory:
             self._reset_access()
         self.lfu = lfu
         if policy != self.policy:
-            self.pool = []
+            self.evictor.pool = []
         self.policy = policy
 
     def _start_tracking(self) -> None:
@@ -280,7 +221,7 @@ class Memory:
             db.sample_all = db.sample_ttl = None
         self.tracking = False
         self.keys_bytes = 0
-        self.pool = []
+        self.evictor.pool = []
 
     def _reset_access(self) -> None:
         access = self.new_access()
@@ -456,44 +397,12 @@ class Memory:
             return 0
         return lfu_decr_and_return(m & ACCESS, self.decay_time, lfu_minutes(time.time()))
 
-    # -- eviction ------------------------------------------------------------------------
-
     def perform_evictions(self) -> int:
-        """Evict keys until used memory is within maxmemory (Redis's performEvictions).
-
-        Returns EVICT_OK, EVICT_RUNNING (the time budget ran out; a loop callback goes on)
-        or EVICT_FAIL (over the limit and nothing may be evicted).
-        """
-        self.settle()
-        used = self.keys_bytes + self.overhead
-        if used <= self.maxmemory:
+        """Evict until used memory is within maxmemory: EVICT_OK, EVICT_RUNNING (the loop goes
+        on evicting) or EVICT_FAIL (over the limit, nothing may go). See evict.py."""
+        if not self.maxmemory:
             return EVICT_OK
-        if used > self.peak:
-            self.peak = used
-        if self.policy == "noeviction":
-            return EVICT_FAIL
-        to_free = used - self.maxmemory
-        limit = self._time_limit()
-        started = time.perf_counter()
-        freed = 0
-        evicted = 0
-        while freed < to_free:
-            picked = self._pick()
-            if picked is None:
-                # Only the tables are left: compact them, as Redis shrinks its dicts.
-                if self.compact():
-                    self.settle()
-                    if self.keys_bytes + self.overhead <= self.maxmemory:
-                        return EVICT_OK
-                return EVICT_FAIL
-            db, key = picked
-            freed += self.evict(db, key)
-            evicted += 1
-            if evicted % 16 == 0 and time.perf_counter() - started > limit:
-                self._start_eviction_proc()
-                break
-        self.settle()
-        return EVICT_RUNNING if self.eviction_proc is not None else EVICT_OK
+        return self.evictor.perform()
 
     def compact(self) -> bool:
         """Rebuild the tables that deletions left mostly empty (a Python dict never shrinks
@@ -513,129 +422,7 @@ class Memory:
                 self._refresh(db)
         return done
 
-    def _time_limit(self) -> float:
-        """evictionTimeLimitUs, in seconds."""
-        tenacity = self.tenacity
-        if tenacity <= 10:
-            return 50e-6 * tenacity
-        if tenacity < 100:
-            return 500e-6 * 1.15 ** (tenacity - 10)
-        return float("inf")
-
-    def _start_eviction_proc(self) -> None:
-        if self.eviction_proc is None:
-            self.eviction_proc = asyncio.get_running_loop().call_soon(self._eviction_proc)
-
-    def _eviction_proc(self) -> None:
-        self.eviction_proc = None
-        if self.maxmemory and self.perform_evictions() == EVICT_RUNNING:
-            return  # perform_evictions scheduled the next round
-
-    def evict(self, db: Database, key: bytes) -> int:
-        """Delete ``key`` to free memory; return the bytes its estimate held."""
-        m = db.meta.pop(key, 0)
-        size = m >> SHIFT
-        del db.data[key]
-        if db.expires:
-            db.expires.pop(key, None)
-        db.used -= size
-        self.keys_bytes -= size
-        db.sample_changes += 1
-        self.evicted_keys += 1
-        keyspace = self.keyspace
-        if db.watched:  # signalModifiedKey; not ``modified``: an eviction is not a write
-            for client in db.watched.get(key, ()):  # of the command that caused it
-                client.dirty_cas = True
-        if keyspace.on_expired is not None:  # the AOF appends a DEL, as propagateDeletion
-            keyspace.on_expired(db.index, key)
-        return size
-
-    def _pick(self) -> tuple[Database, bytes] | None:
-        """The next key to evict under the policy, or None when there is none."""
-        policy = self.policy
-        dbs = self.keyspace.dbs
-        allkeys = policy.startswith("allkeys")
-        if policy.endswith("random"):
-            n = len(dbs)
-            for _ in range(n):
-                self.next_db = (self.next_db + 1) % n
-                db = dbs[self.next_db]
-                if db.data if allkeys else db.expires:
-                    sample = _sample(db, allkeys, 1)
-                    if sample:
-                        return db, sample[0]
-            return None
-        pool = self.pool
-        while True:
-            total = 0
-            for db in dbs:
-                size = len(db.data) if allkeys else len(db.expires)
-                if size:
-                    self._populate(db, allkeys)
-                    total += size
-            if not total:
-                return None
-            while pool:
-                _, key, index = pool.pop()
-                db = dbs[index]
-                if key in (db.data if allkeys else db.expires):
-                    return db, key
-
-    def _populate(self, db: Database, allkeys: bool) -> None:
-        """evictionPoolPopulate: sample keys of ``db`` into the pool by their score."""
-        pool = self.pool
-        policy = self.policy
-        meta = db.meta
-        lfu = self.lfu
-        ttl = policy == "volatile-ttl"
-        now_ms = int(time.time() * 1000) & ACCESS
-        minutes = lfu_minutes(time.time())
-        for key in _sample(db, allkeys, self.samples):
-            if ttl:
-                score = -db.expires[key]
-            else:
-                access = meta.get(key, 0) & ACCESS
-                if lfu:
-                    score = 255 - lfu_decr_and_return(access, self.decay_time, minutes)
-                else:
-                    score = now_ms - access if now_ms >= access else now_ms + ACCESS - access
-            k = bisect_left(pool, score, key=_score)
-            if k == 0 and len(pool) >= EVPOOL_SIZE:
-                continue  # worse than everything in a full pool
-            if len(pool) >= EVPOOL_SIZE:
-                del pool[0]
-                k -= 1
-            pool.insert(k, (score, key, db.index))
-
 
 def _oversized(table: dict[bytes, Any]) -> bool:
     """Whether a dict's table is far bigger than its entries need (a rebuild would shrink it)."""
     return getsizeof(table) > 8 * 48 * len(table) + 8192
-
-
-def _score(entry: tuple[int, bytes, int]) -> int:
-    return entry[0]
-
-
-def _sample(db: Database, allkeys: bool, count: int) -> list[bytes]:
-    """Up to ``count`` random keys of ``db`` (all keys, or those with a TTL), present now."""
-    table = db.data if allkeys else db.expires
-    for attempt in range(2):
-        snapshot = db.sample_all if allkeys else db.sample_ttl
-        changes = db.sample_changes if allkeys else db.sample_ttl_changes
-        if snapshot is None or attempt or changes > len(snapshot) // 8 + 32:
-            snapshot = list(table)
-            if allkeys:
-                db.sample_all = snapshot
-                db.sample_changes = 0
-            else:
-                db.sample_ttl = snapshot
-                db.sample_ttl_changes = 0
-        n = len(snapshot)
-        if not n:
-            return []
-        picked = [snapshot[random.randrange(n)] for _ in range(count)]
-        found = [key for key in picked if key in table]
-        if found:
-            return found
-    return []  # pragma: no cover  (a fresh snapshot of a non-empty table always hits)

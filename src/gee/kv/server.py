@@ -22,8 +22,9 @@ from gee.kv.commands import COMMANDS, Command, load_all
 from gee.kv.config import Config
 from gee.kv.connection import Client, _error
 from gee.kv.errors import AOFError, CommandError, RDBError
+from gee.kv.evict import EVICT_FAIL, OOM
 from gee.kv.keyspace import Keyspace
-from gee.kv.memory import EVICT_FAIL, OOM, Memory
+from gee.kv.memory import Memory
 from gee.kv.persist.aof import AOF, open_on_start
 from gee.kv.persist.snapshot import Snapshots, load_into
 
