@@ -83,6 +83,23 @@ def test_abstract_base_shares_fields() -> None:
         table_of(Stamped)
 
 
+def test_columns_are_found_on_the_table_not_in_the_class_dict() -> None:
+    # Nothing of a field's name on the class, so CPython specializes instance reads and writes.
+    assert not {"id", "name", "age", "email"} & set(vars(User)), sorted(vars(User))
+    assert User.age is table_of(User).column("age")  # type: ignore[comparison-overlap]
+    with pytest.raises(AttributeError, match="has no attribute 'nope'"):
+        User.nope  # type: ignore[attr-defined]  # noqa: B018
+
+    class Admin(User, table="admins"):
+        level: int = 0
+
+    assert Admin.name is table_of(Admin).column("name")  # type: ignore[comparison-overlap]
+    assert Admin.name is not User.name
+    assert Admin(name="a", age=1) == Admin(name="a", age=1, level=0)
+    assert [c.column for c in table_of(Admin).columns] == ["id", "name", "age", "email", "level"]
+    assert table_of(Admin).column("email").max_length == 120  # the base's options carry over
+
+
 SQLITE_USERS = [
     'CREATE TABLE "users" ("id" INTEGER PRIMARY KEY, "name" VARCHAR(80) NOT NULL, '
     '"age" INTEGER NOT NULL, "email" VARCHAR(120) UNIQUE)',
