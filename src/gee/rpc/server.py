@@ -22,6 +22,7 @@ import contextlib
 import contextvars
 import logging
 import os
+import struct
 import time
 import types
 from collections.abc import Awaitable, Callable, Coroutine, Generator
@@ -55,6 +56,13 @@ _GEE_CONNECTED: Final = b"HTTP/1.0 200 Connected to Gee RPC\n\n"
 _GO_CONNECTED: Final = b"HTTP/1.0 200 Connected to Go RPC\n\n"
 _MAX_HTTP_HEAD: Final = 8192
 _JSON_START: Final = frozenset(b"{ \t\r\n")
+_HEAD: Final = struct.Struct(">IQBBH")  # a frame's fixed header (see protocol.py)
+_U32: Final = struct.Struct(">I")
+_REPLY_HEAD: Final = _HEAD  # a reply: length, seq, kind, no flags, no name
+_REPLY_FIXED: Final = wire.HEADER_SIZE - 4  # header bytes counted by a frame's length
+_perf_counter = time.perf_counter
+_copy_context = contextvars.copy_context
+_Task = asyncio.Task
 
 
 class Server:
@@ -199,12 +207,15 @@ class _Connection(asyncio.Protocol):
         self._feed: Callable[[bytes], None] = self._sniff
         self._pending = bytearray()  # bytes seen before the reader was chosen
         self._codec: Codec = JSON
+        self._encode = JSON.encode
         self._tasks: set[asyncio.Task[None]] = set()
         self._http_allowed = True
         self._jsonrpc = False
         self._loop = asyncio.get_running_loop()
         self._out: list[bytes] = []  # frames waiting for this iteration's flush
         self._methods = server._methods  # the server's table, one attribute lookup nearer
+        self._reader = wire.FrameReader(self._on_frame, self._on_oversize, server.max_frame)
+        self._decode_index = 0  # the codec id, which indexes Method.decoders
         self._eager = server.eager
 
     @property
@@ -296,11 +307,12 @@ class _Connection(asyncio.Protocol):
         if codec is None:
             raise ProtocolError(f"unknown codec id {codec_id}")
         self._codec = codec
+        self._encode = codec.encode
         self.write(head)  # the echo tells the client its choice was accepted
-        reader = wire.FrameReader(self._on_frame, self._on_oversize, self.server.max_frame)
-        self._feed = reader.feed
+        self._decode_index = codec.id
+        self._feed = self._requests
         if rest:
-            reader.feed(rest)
+            self._reader.feed(rest)
 
     def _http(self, data: bytes) -> None:
         self._pending += data
@@ -352,6 +364,50 @@ class _Connection(asyncio.Protocol):
 
     # ------------------------------------------------------------------ requests
 
+    def _requests(self, data: bytes) -> None:
+        """Start the handlers of the whole ordinary requests in ``data``, the common case.
+
+        Complete request frames of known methods (with or without a deadline, within the size
+        limit) are parsed here in one loop, with no call per frame but the handler's; anything
+        else from that point on (a partial frame, an unknown method, an odd or oversized
+        frame) goes to the general FrameReader, and later chunks too until it holds nothing
+        back. The client's ``_replies`` is the mirror image.
+        """
+        reader = self._reader
+        if not reader.idle:
+            reader.feed(data)
+            return
+        methods = self._methods
+        codec_id = self._decode_index
+        limit = self.server.max_frame
+        unpack = _HEAD.unpack_from
+        pos = 0
+        end = len(data)
+        while end - pos >= wire.HEADER_SIZE:
+            length, seq, kind, flags, name_len = unpack(data, pos)
+            stop = pos + 4 + length
+            if stop > end or kind != wire.REQUEST or length > limit:
+                break
+            start = pos + wire.HEADER_SIZE
+            deadline = None
+            if flags:
+                if flags != wire.FLAG_DEADLINE or length < wire.HEADER_SIZE:
+                    break
+                deadline = _U32.unpack_from(data, start)[0] / 1000 or None
+                start += 4
+            name_end = start + name_len
+            method = methods.get(data[start:name_end]) if name_end <= stop else None
+            if method is None:
+                break
+            try:
+                arg = method.decoders[codec_id](data[name_end:stop])
+            except msgspec.DecodeError:
+                break  # _on_frame answers it, naming the field
+            pos = stop
+            self._start(seq, method, arg, deadline)
+        if pos < end:
+            reader.feed(memoryview(data)[pos:])
+
     def _on_frame(self, seq: int, kind: int, deadline_ms: int, name: bytes, body: Any) -> None:
         if kind != wire.REQUEST:
             raise ProtocolError(f"client sent a frame of kind {kind}; want requests only")
@@ -397,13 +453,18 @@ class _Connection(asyncio.Protocol):
             return
         self._start(key, method, arg, None)
 
-    def _start(self, key: Any, method: Method, arg: Any, deadline: float | None) -> None:
-        started = time.perf_counter()
+    def _limit(self, deadline: float | None) -> float | None:
+        """The handler's time limit: the handle timeout or the caller's deadline, if sooner."""
         limit = self.server.handle_timeout
         if deadline is not None and (limit is None or deadline < limit):
-            limit = deadline
+            return deadline
+        return limit
+
+    def _start(self, key: Any, method: Method, arg: Any, deadline: float | None) -> None:
+        started = _perf_counter()
         if not method.is_async or not self._eager:
-            self._spawn(key, method, started, self._invoke(method, arg), limit, None, None)
+            awaitable = self._invoke(method, arg)
+            self._spawn(key, method, started, awaitable, self._limit(deadline), None, None)
             return
         # The first step of an async handler runs here, with no Task scheduled: most handlers
         # answer without ever waiting, and a Task per request (its creation, two trips through
@@ -415,13 +476,13 @@ class _Connection(asyncio.Protocol):
         # (a timeout scope, a TaskGroup, the handler itself) holds its real task. It runs in
         # a copy of the context, as a Task would, so context variables it sets do not leak
         # into the next request. Python 3.12's eager tasks do the same in the interpreter.
-        context = contextvars.copy_context()
-        task = _new_task(asyncio.Task)
+        context = _copy_context()
+        task = _new_task(_Task)
         loop = self._loop
         try:
             _enter_task(loop, task)
         except RuntimeError:  # called from inside a task: run it the ordinary way
-            self._spawn(key, method, started, method.func(arg), limit, None, None)
+            self._spawn(key, method, started, method.func(arg), self._limit(deadline), None, None)
             return
         coro = method.func(arg)
         try:
@@ -437,7 +498,9 @@ class _Connection(asyncio.Protocol):
             return
         finally:
             _leave_task(loop, task)
-        self._spawn(key, method, started, _resume(coro, waiting), limit, task, context)
+        self._spawn(
+            key, method, started, _resume(coro, waiting), self._limit(deadline), task, context
+        )
 
     def _spawn(
         self,
@@ -512,11 +575,11 @@ class _Connection(asyncio.Protocol):
         """Encode and queue the reply to request ``key``; count the call."""
         if error is None:
             try:
-                body = self._codec.encode(result)
+                body = self._encode(result)
             except Exception as exc:
                 error = str(exc) or type(exc).__name__
         method.calls += 1
-        method.seconds += time.perf_counter() - started
+        method.seconds += _perf_counter() - started
         if error is not None:
             method.errors += 1
             self.write(
@@ -528,7 +591,7 @@ class _Connection(asyncio.Protocol):
             out = self._out  # write(), twice over, without the second check
             if not out:
                 self._loop.call_soon(self._flush)
-            out.append(wire.reply_head(key, len(body)))
+            out.append(_REPLY_HEAD.pack(_REPLY_FIXED + len(body), key, wire.REPLY, 0, 0))
             out.append(body)
 
     def _invoke(self, method: Method, arg: Any) -> Awaitable[Any]:
