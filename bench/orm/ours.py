@@ -1,8 +1,9 @@
 """gee.orm, as docs/orm.md writes each operation.
 
 ``s.insert(User(...))`` per row inside ``engine.transaction()`` (it fills ``id``);
-``s.insert_many(objects)``; ``s.query(User).all()``; ``s.get(User, pk)``; ``s.update(obj)`` per
-row inside ``engine.transaction()``.
+``s.insert_many(User, rows)`` with the given tuples (no objects, no ids: like every subject's
+bulk call); ``s.query(User).all()``; ``s.get(User, pk)``; ``s.update(obj)`` per row inside
+``engine.transaction()``.
 """
 
 from __future__ import annotations
@@ -42,7 +43,7 @@ class Gee(Subject):
 
     def bulk_insert(self, rows: Sequence[RowData]) -> None:
         with self.engine.session() as s:
-            s.insert_many([User(name=name, age=age, email=email) for name, age, email in rows])
+            s.insert_many(User, rows)  # (name, age, email): every field but the generated key
 
     def select_all(self) -> Sequence[Any]:
         with self.engine.session() as s:

@@ -57,7 +57,11 @@ class Subject:
         raise NotImplementedError
 
     def bulk_insert(self, rows: Sequence[RowData]) -> None:
-        """Insert the rows in one transaction, the library's recommended way for many rows."""
+        """Insert the rows in one transaction, the library's recommended way for many rows.
+
+        Every subject starts from the same plain tuples and does whatever its bulk call needs
+        with them inside the timed call (dicts for SQLAlchemy); none builds model objects, and
+        none fetches the generated ids (no ORM's bulk call returns them)."""
         raise NotImplementedError
 
     def select_all(self) -> Sequence[Any]:

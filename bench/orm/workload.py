@@ -2,9 +2,9 @@
 
 For every operation the benchmark drops and re-creates ``users`` with one DDL shared by all
 subjects (filling it with raw ``executemany`` first when the operation reads or updates), then
-times only the subject's call, then checks what the call did against the table (row counts, every
-value read, the ages after the updates): a library that answers wrongly is a failure, not a fast
-number.
+times only the subject's call, then checks what the call returned (the ids, every value read) and
+the whole table afterwards, row by row, against what it must hold: every subject must leave the
+same database state, and a library that answers wrongly is a failure, not a fast number.
 """
 
 from __future__ import annotations
@@ -136,6 +136,15 @@ class Admin:
             cur.execute("COMMIT")
             cur.close()
 
+    def table(self) -> list[tuple[Any, ...]]:
+        """Every row of ``users`` as ``(id, name, age, email)``, in key order."""
+        cur = self.conn.cursor()
+        try:
+            cur.execute("SELECT id, name, age, email FROM users ORDER BY id")
+            return [tuple(row) for row in cur.fetchall()]
+        finally:
+            cur.close()
+
     def one(self, sql: str) -> Any:
         cur = self.conn.cursor()
         try:
@@ -164,8 +173,21 @@ def _time(call: Callable[[], Any]) -> tuple[float, Any]:
     return (time.perf_counter() - start) * 1e3, out
 
 
+def expect_table(admin: Admin, want: list[tuple[Any, ...]], after: str) -> None:
+    """The whole table must be ``want`` (rows in key order): every subject leaves the same."""
+    got = admin.table()
+    if got != want:
+        wrong = next((i for i, (g, w) in enumerate(zip(got, want, strict=False)) if g != w), None)
+        where = "" if wrong is None else f"first difference: {got[wrong]} != {want[wrong]}"
+        raise CheckFailed(f"after {after}: {len(got)} rows, want {len(want)}; {where}")
+
+
 def run_operation(op: str, subject: Subject, admin: Admin, sizes: Sizes) -> float:
-    """Time one operation of ``subject`` on a fresh table and check its effect; milliseconds."""
+    """Time one operation of ``subject`` on a fresh table and check its effect; milliseconds.
+
+    After every operation the whole table is compared with what it must hold, so every
+    subject is seen to leave the same database state (the same keys included).
+    """
     if op == "insert":
         rows = users(sizes.single)
         admin.fresh_table()
@@ -175,15 +197,15 @@ def run_operation(op: str, subject: Subject, admin: Admin, sizes: Sizes) -> floa
             f"{len(set(ids))} distinct ids for {len(rows)} rows",
         )
         expect(all(isinstance(i, int) for i in ids), "an id is not an int")
-        count = admin.one("SELECT count(*) FROM users")
-        expect(count == len(rows), f"{count} rows in the table after {len(rows)} inserts")
+        # Each returned id is the key of its row: the ids are the ones the database generated.
+        expect_table(admin, sorted((i, *row) for i, row in zip(ids, rows, strict=True)), op)
+        expect(ids == list(range(1, len(rows) + 1)), "keys are not 1..n in insertion order")
         return elapsed
     if op == "bulk":
         rows = users(sizes.bulk)
         admin.fresh_table()
         elapsed, _ = _time(lambda: subject.bulk_insert(rows))
-        count = admin.one("SELECT count(*) FROM users")
-        expect(count == len(rows), f"{count} rows in the table after inserting {len(rows)}")
+        expect_table(admin, [(i, *row) for i, row in enumerate(rows, 1)], op)
         return elapsed
     if op == "select":
         rows = users(sizes.bulk)
@@ -192,6 +214,7 @@ def run_operation(op: str, subject: Subject, admin: Admin, sizes: Sizes) -> floa
         want = [(i, *row) for i, row in enumerate(rows, 1)]
         got = sorted(_fields(o) for o in objects)
         expect(got == want, f"read {len(got)} rows, not the {len(want)} in the table")
+        expect_table(admin, want, op)
         return elapsed
     if op == "get":
         rows = users(sizes.single)
@@ -201,15 +224,15 @@ def run_operation(op: str, subject: Subject, admin: Admin, sizes: Sizes) -> floa
         elapsed, objects = _time(lambda: subject.get_each(ids))
         want = [(i, *rows[i - 1]) for i in ids]
         expect([_fields(o) for o in objects] == want, "a lookup returned the wrong row")
+        expect_table(admin, [(i, *row) for i, row in enumerate(rows, 1)], op)
         return elapsed
     if op == "update":
         rows = users(sizes.single)
         admin.fresh_table(rows)
-        before = sum(age for _, age, _ in rows)
         loaded = subject.load()
         elapsed, _ = _time(lambda: subject.update_each(loaded))
-        after = admin.one("SELECT sum(age) FROM users")
-        expect(after == before + len(rows), f"sum(age) is {after}; want {before + len(rows)}")
+        want = [(i, name, age + 1, email) for i, (name, age, email) in enumerate(rows, 1)]
+        expect_table(admin, want, op)
         return elapsed
     raise ValueError(f"unknown operation {op!r}")
 
