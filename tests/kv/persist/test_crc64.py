@@ -1,10 +1,12 @@
-"""CRC-64 Jones: Redis's check value and incremental use."""
+"""CRC-64 Jones: Redis's check value, incremental use, and computing it in a child process."""
 
 from __future__ import annotations
 
+import os
+
 import pytest
 
-from gee.kv.persist.crc64 import crc64
+from gee.kv.persist.crc64 import Forked, crc64
 
 
 @pytest.mark.parametrize(
@@ -38,3 +40,20 @@ def _bytewise(data: bytes) -> int:
 def test_sliced_equals_bitwise(size: int) -> None:
     data = bytes((i * 37 + 11) & 0xFF for i in range(size))
     assert crc64(data) == _bytewise(data)
+
+
+def test_forked_child_computes_the_same_checksum() -> None:
+    data = bytes(range(256)) * 400
+    forked = Forked(memoryview(data))
+    assert forked.pid > 0
+    assert forked.result() == crc64(data)
+    forked.close()  # after result(): nothing left to stop
+    assert (forked.pid, forked.fd) == (0, -1)
+
+
+def test_forked_child_not_waited_for_is_stopped_and_reaped() -> None:
+    forked = Forked(bytes(10_000_000))  # about a second of work: still running at close()
+    pid = forked.pid
+    forked.close()
+    with pytest.raises(ChildProcessError):
+        os.waitpid(pid, os.WNOHANG)  # already reaped: no zombie left behind

@@ -98,6 +98,8 @@ def _listpack(*entries: bytes) -> bytes:
         (b"\xf3\xff\xff\xff\x7f\x05", b"2147483647"),  # int32
         (b"\xf4" + (2**40).to_bytes(8, "little") + b"\x09", b"%d" % 2**40),  # int64
         (b"\xe0\x40" + b"q" * 64 + b"\x42", b"q" * 64),  # 12-bit string length
+        (b"\xe0\x7d" + b"q" * 125 + b"\x7f", b"q" * 125),  # entry of 127 bytes: 1-byte back-length
+        (b"\xe0\x7e" + b"q" * 126 + b"\x80\x01", b"q" * 126),  # 128 bytes: 2-byte back-length
     ],
 )
 def test_listpack_entries(entry: bytes, want: bytes) -> None:
@@ -149,6 +151,45 @@ def test_damaged_files_name_the_problem(mutate: Any, message: str) -> None:
     rdb.dump(f, [(0, {b"key": b"value" * 10, b"k2": {b"a"}}, {})], compress=False)
     with pytest.raises(RDBError, match=message):
         rdb.load(mutate(f.getvalue()))
+
+
+def _every_type() -> bytes:
+    f = io.BytesIO()
+    data: dict[bytes, Any] = {
+        b"s": b"x" * 30,
+        b"n": b"-70000",
+        b"l": deque(rdb._list_item(x) for x in (b"a", b"12", b"y" * 40)),
+        b"set": {b"1", b"two"},
+        b"h": {b"f": b"v", b"g": b"300"},
+        b"z": _zset({b"m": 1.5, b"n": -2.0}),
+    }
+    rdb.dump(f, [(0, data, {b"s": FAR}), (3, {b"k": b"v"}, {})])
+    return f.getvalue()
+
+
+FAR = 4_000_000_000_000
+
+
+@pytest.mark.parametrize("checksum", [True, False])
+def test_a_file_cut_anywhere_is_an_rdb_error(checksum: bool) -> None:
+    whole = _every_type()
+    for cut in range(9, len(whole)):
+        with pytest.raises(RDBError):
+            rdb.load(whole[:cut], verify_checksum=checksum)
+
+
+def test_big_file_checksum_is_computed_aside_and_checked() -> None:
+    # Past _FORK_CRC_SIZE the checksum is computed by a child process during the parse.
+    data = {b"key:%d" % i: b"value %d" % i * 3 for i in range(40_000)}
+    f = io.BytesIO()
+    rdb.dump(f, [(0, data, {})])
+    whole = f.getvalue()
+    assert len(whole) > rdb._FORK_CRC_SIZE
+    assert len(rdb.load(whole).entries) == len(data)
+    middle = len(whole) // 2
+    damaged = whole[:middle] + bytes((whole[middle] ^ 1,)) + whole[middle + 1 :]
+    with pytest.raises(RDBError, match="checksum mismatch"):
+        rdb.load(damaged)
 
 
 def test_bad_payload_footer() -> None:

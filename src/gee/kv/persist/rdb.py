@@ -19,6 +19,7 @@ load by its own thresholds, so the loaded object is what Redis itself would hold
 
 from __future__ import annotations
 
+import gc
 import math
 import struct
 from collections import deque
@@ -28,7 +29,7 @@ from typing import Any, BinaryIO
 
 from gee.kv.errors import RDBError
 from gee.kv.persist import lzf
-from gee.kv.persist.crc64 import crc64
+from gee.kv.persist.crc64 import Forked, crc64
 from gee.kv.zset import ZSet
 
 # The version this writer stamps on files and DUMP payloads (Redis 7.0's).
@@ -71,6 +72,10 @@ _QUICKLIST_PACKED = 2
 
 _DOUBLE = struct.Struct("<d")
 
+# Files at least this big have their checksum computed by a child process while they are
+# parsed (a pure-Python CRC-64 runs at about 10 MB/s: the fork costs far less than it saves).
+_FORK_CRC_SIZE = 1 << 20
+
 
 @dataclass(slots=True)
 class Entry:
@@ -98,10 +103,86 @@ def _int_bytes(n: int) -> bytes:
 
 
 # -- reading ----------------------------------------------------------------------------------
+#
+# The hot path reads through (data, pos) pairs with no bounds checks: a slice past the end is
+# short and leaves ``pos`` beyond the data, so the next ``data[pos]`` raises IndexError, which
+# ``load`` and ``load_payload`` turn into "unexpected end of data". One function call per string
+# (not three method calls) is what makes a million keys load in seconds.
+
+
+def _truncated(data: bytes) -> RDBError:
+    return RDBError(f"unexpected end of data at offset {len(data)}")
+
+
+def _string_at(data: bytes, pos: int) -> tuple[bytes, int]:
+    """The string encoded at ``pos`` (any RDB string encoding) and the offset after it."""
+    b = data[pos]
+    if b < 0x40:
+        end = pos + 1 + b
+        return data[pos + 1 : end], end
+    if b < 0x80:
+        start = pos + 2
+        end = start + (((b & 0x3F) << 8) | data[pos + 1])
+        return data[start:end], end
+    if b == 0x80:
+        start = pos + 5
+        end = start + int.from_bytes(data[pos + 1 : start], "big")
+        return data[start:end], end
+    if b == 0x81:
+        start = pos + 9
+        end = start + int.from_bytes(data[pos + 1 : start], "big")
+        return data[start:end], end
+    if b == 0xC0:
+        return b"%d" % int.from_bytes(data[pos + 1 : pos + 2], "little", signed=True), pos + 2
+    if b == 0xC1:
+        return b"%d" % int.from_bytes(data[pos + 1 : pos + 3], "little", signed=True), pos + 3
+    if b == 0xC2:
+        return b"%d" % int.from_bytes(data[pos + 1 : pos + 5], "little", signed=True), pos + 5
+    if b == 0xC3:
+        clen, pos = _plain_length_at(data, pos + 1)
+        ulen, pos = _plain_length_at(data, pos)
+        end = pos + clen
+        if end > len(data):
+            raise _truncated(data)
+        try:
+            return lzf.decompress(data[pos:end], ulen), end
+        except lzf.LZFError as exc:
+            raise RDBError(f"bad LZF string before offset {end}: {exc}") from None
+    if b >= 0xC0:
+        raise RDBError(f"unknown string encoding {b & 0x3F} at offset {pos}")
+    raise RDBError(f"unknown length encoding 0x{b:02x} at offset {pos}")
+
+
+def _length_at(data: bytes, pos: int) -> tuple[int, bool, int]:
+    """A length, whether it is the special-encoding marker (then it names the format), and the
+    offset after it."""
+    b = data[pos]
+    if b < 0x40:
+        return b, False, pos + 1
+    if b < 0x80:
+        return ((b & 0x3F) << 8) | data[pos + 1], False, pos + 2
+    if b >= 0xC0:
+        return b & 0x3F, True, pos + 1
+    if b == 0x80:
+        return int.from_bytes(data[pos + 1 : pos + 5], "big"), False, pos + 5
+    if b == 0x81:
+        return int.from_bytes(data[pos + 1 : pos + 9], "big"), False, pos + 9
+    raise RDBError(f"unknown length encoding 0x{b:02x} at offset {pos}")
+
+
+def _plain_length_at(data: bytes, pos: int) -> tuple[int, int]:
+    n, special, end = _length_at(data, pos)
+    if special:
+        raise RDBError(f"unexpected encoded length at offset {pos}")
+    return n, end
 
 
 class _Reader:
-    """A cursor over RDB bytes; every read past the end raises RDBError."""
+    """A cursor over RDB bytes, for the value readers (the key loop in ``load`` reads inline).
+
+    Reads past the end raise IndexError (or RDBError); the public entry points report both as
+    "unexpected end of data".
+    """
 
     __slots__ = ("data", "pos")
 
@@ -126,44 +207,34 @@ class _Reader:
 
     def length(self) -> tuple[int, bool]:
         """A length, and whether it is the special-encoding marker (then it names the format)."""
-        b = self.byte()
-        kind = b >> 6
-        if kind == 0:
-            return b & 0x3F, False
-        if kind == 1:
-            return ((b & 0x3F) << 8) | self.byte(), False
-        if kind == 3:
-            return b & 0x3F, True
-        if b == 0x80:
-            return int.from_bytes(self.take(4), "big"), False
-        if b == 0x81:
-            return int.from_bytes(self.take(8), "big"), False
-        raise RDBError(f"unknown length encoding 0x{b:02x} at offset {self.pos - 1}")
+        n, special, self.pos = _length_at(self.data, self.pos)
+        return n, special
 
     def plain_length(self) -> int:
-        n, special = self.length()
-        if special:
-            raise RDBError(f"unexpected encoded length at offset {self.pos - 1}")
+        n, self.pos = _plain_length_at(self.data, self.pos)
         return n
 
     def string(self) -> bytes:
-        n, special = self.length()
-        if not special:
-            return self.take(n)
-        if n == 0:
-            return _int_bytes(int.from_bytes(self.take(1), "little", signed=True))
-        if n == 1:
-            return _int_bytes(int.from_bytes(self.take(2), "little", signed=True))
-        if n == 2:
-            return _int_bytes(int.from_bytes(self.take(4), "little", signed=True))
-        if n == 3:
-            clen = self.plain_length()
-            ulen = self.plain_length()
-            try:
-                return lzf.decompress(self.take(clen), ulen)
-            except lzf.LZFError as exc:
-                raise RDBError(f"bad LZF string before offset {self.pos}: {exc}") from None
-        raise RDBError(f"unknown string encoding {n} at offset {self.pos - 1}")
+        s, self.pos = _string_at(self.data, self.pos)
+        return s
+
+    def strings(self, n: int) -> list[bytes]:
+        """``n`` strings in a row."""
+        data = self.data
+        pos = self.pos
+        out: list[bytes] = []
+        append = out.append
+        for _ in range(n):
+            b = data[pos]
+            if b < 0x40:  # the common case inline: a short plain string
+                end = pos + 1 + b
+                append(data[pos + 1 : end])
+                pos = end
+            else:
+                s, pos = _string_at(data, pos)
+                append(s)
+        self.pos = pos
+        return out
 
     def old_double(self) -> float:
         n = self.byte()
@@ -183,46 +254,63 @@ class _Reader:
         return value
 
 
+# Listpack integer entries wider than 13 bits: the type byte, then this many little-endian bytes.
+_LP_INT_WIDTH = {0xF1: 2, 0xF2: 3, 0xF3: 4, 0xF4: 8}
+
+
 def _listpack(blob: bytes) -> list[bytes]:
     """The elements of a listpack (integers as their decimal text)."""
     if len(blob) < 7 or int.from_bytes(blob[:4], "little") != len(blob):
         raise RDBError("listpack header does not match its length")
     out: list[bytes] = []
+    append = out.append
     pos = 6
     try:
         while True:
             b = blob[pos]
-            if b == 0xFF:
-                break
-            if b < 0x80:
-                out.append(_int_bytes(b))
-                size = 1
-            elif b < 0xC0:
+            if b < 0x80:  # 7-bit unsigned integer, one byte + one back-length byte
+                append(b"%d" % b)
+                pos += 2
+                continue
+            if b < 0xC0:  # string up to 63 bytes
                 n = b & 0x3F
-                out.append(blob[pos + 1 : pos + 1 + n])
+                start = pos + 1
+                append(blob[start : start + n])
                 size = 1 + n
             elif b < 0xE0:
                 v = ((b & 0x1F) << 8) | blob[pos + 1]
-                out.append(_int_bytes(v - (1 << 13) if v >= 1 << 12 else v))
-                size = 2
+                append(b"%d" % (v - (1 << 13) if v >= 1 << 12 else v))
+                pos += 3
+                continue
             elif b < 0xF0:
                 n = ((b & 0x0F) << 8) | blob[pos + 1]
-                out.append(blob[pos + 2 : pos + 2 + n])
+                append(blob[pos + 2 : pos + 2 + n])
                 size = 2 + n
             elif b == 0xF0:
                 n = int.from_bytes(blob[pos + 1 : pos + 5], "little")
-                out.append(blob[pos + 5 : pos + 5 + n])
+                append(blob[pos + 5 : pos + 5 + n])
                 size = 5 + n
-            elif 0xF1 <= b <= 0xF4:
-                width = (2, 3, 4, 8)[b - 0xF1]
-                raw = blob[pos + 1 : pos + 1 + width]
-                out.append(_int_bytes(int.from_bytes(raw, "little", signed=True)))
-                size = 1 + width
+            elif b == 0xFF:
+                break
             else:
-                raise RDBError(f"bad listpack entry type 0x{b:02x}")
-            pos += size + (1 if size < 128 else 2 if size < 16383 else 3 if size < 2097151 else 4)
-            if size >= 268435455:  # pragma: no cover  (a 256 MB element)
-                pos += 1
+                width = _LP_INT_WIDTH.get(b)
+                if width is None:
+                    raise RDBError(f"bad listpack entry type 0x{b:02x}")
+                raw = blob[pos + 1 : pos + 1 + width]
+                append(b"%d" % int.from_bytes(raw, "little", signed=True))
+                size = 1 + width
+            # The entry's back-length, with listpack's own thresholds (lpEncodeBacklen).
+            pos += size + (
+                1
+                if size < 128
+                else 2
+                if size < 16383
+                else 3
+                if size < 2097151
+                else 4
+                if size < 268435455
+                else 5
+            )
     except IndexError:
         raise RDBError("listpack truncated") from None
     if pos != len(blob) - 1:
@@ -269,15 +357,16 @@ def _ziplist(blob: bytes) -> list[bytes]:
     return out
 
 
+_INTSET_CODES = {2: "h", 4: "i", 8: "q"}
+
+
 def _intset(blob: bytes) -> set[bytes]:
     width = int.from_bytes(blob[:4], "little")
     count = int.from_bytes(blob[4:8], "little")
-    if width not in (2, 4, 8) or len(blob) != 8 + width * count:
+    code = _INTSET_CODES.get(width)
+    if code is None or len(blob) != 8 + width * count:
         raise RDBError("intset header does not match its length")
-    return {
-        _int_bytes(int.from_bytes(blob[i : i + width], "little", signed=True))
-        for i in range(8, 8 + width * count, width)
-    }
+    return {b"%d" % v for v in struct.unpack_from(f"<{count}{code}", blob, 8)}
 
 
 def _zipmap(blob: bytes) -> dict[bytes, bytes]:
@@ -319,14 +408,23 @@ def _pairs(items: list[bytes]) -> Iterator[tuple[bytes, bytes]]:
     return zip(it, it, strict=True)
 
 
-def _zset_from_pairs(items: list[bytes]) -> ZSet:
+def _zset_of(scores: dict[bytes, float]) -> ZSet:
+    """A sorted set holding ``scores``, its order built in one sort rather than member by
+    member; sized as Redis's load-time conversion decides (see ``_finish_zset``)."""
     z = ZSet()
+    z.dict = scores
+    z.list.update(zip(scores.values(), scores, strict=True))
+    return _finish_zset(z)
+
+
+def _zset_from_pairs(items: list[bytes]) -> ZSet:
+    scores: dict[bytes, float] = {}
     for member, score in _pairs(items):
         try:
-            z.add(member, float(score))
+            scores[member] = float(score)
         except ValueError:
             raise RDBError(f"bad score {score!r} in a sorted set") from None
-    return z
+    return _zset_of(scores)
 
 
 def _finish_zset(z: ZSet) -> ZSet:
@@ -335,49 +433,54 @@ def _finish_zset(z: ZSet) -> ZSet:
     return z
 
 
+def _list_items(elements: list[bytes]) -> list[bytes]:
+    return [b"$%d\r\n%s\r\n" % (len(e), e) for e in elements]
+
+
 def read_value(r: _Reader, kind: int) -> Any:
     """Read one value of RDB type ``kind`` into gee's representation."""
     if kind == TYPE_STRING:
         return r.string()
-    if kind == TYPE_LIST:
-        return deque(_list_item(r.string()) for _ in range(r.plain_length()))
-    if kind == TYPE_SET:
-        return {r.string() for _ in range(r.plain_length())}
-    if kind in (TYPE_ZSET, TYPE_ZSET_2):
-        z = ZSet()
-        score = r.binary_double if kind == TYPE_ZSET_2 else r.old_double
-        for _ in range(r.plain_length()):
-            member = r.string()
-            z.add(member, score())
-        return _finish_zset(z)
-    if kind == TYPE_HASH:
-        h: dict[bytes, bytes] = {}
-        for _ in range(r.plain_length()):
-            field = r.string()
-            h[field] = r.string()
-        return h
-    if kind in (TYPE_LIST_QUICKLIST, TYPE_LIST_QUICKLIST_2):
+    if kind == TYPE_LIST_QUICKLIST_2:
         items: deque[bytes] = deque()
         for _ in range(r.plain_length()):
-            container = r.plain_length() if kind == TYPE_LIST_QUICKLIST_2 else _QUICKLIST_PACKED
+            container = r.plain_length()
             blob = r.string()
             if container == _QUICKLIST_PLAIN:
                 items.append(_list_item(blob))
-            elif kind == TYPE_LIST_QUICKLIST:
-                items.extend(_list_item(e) for e in _ziplist(blob))
             else:
-                items.extend(_list_item(e) for e in _listpack(blob))
+                items.extend(_list_items(_listpack(blob)))
         return items
-    if kind == TYPE_LIST_ZIPLIST:
-        return deque(_list_item(e) for e in _ziplist(r.string()))
+    if kind == TYPE_HASH_LISTPACK:
+        return dict(_pairs(_listpack(r.string())))
+    if kind == TYPE_ZSET_LISTPACK:
+        return _zset_from_pairs(_listpack(r.string()))
     if kind == TYPE_SET_INTSET:
         return _intset(r.string())
-    if kind in (TYPE_HASH_LISTPACK, TYPE_HASH_ZIPLIST):
-        parse = _listpack if kind == TYPE_HASH_LISTPACK else _ziplist
-        return dict(_pairs(parse(r.string())))
-    if kind in (TYPE_ZSET_LISTPACK, TYPE_ZSET_ZIPLIST):
-        parse = _listpack if kind == TYPE_ZSET_LISTPACK else _ziplist
-        return _finish_zset(_zset_from_pairs(parse(r.string())))
+    if kind == TYPE_LIST:
+        return deque(_list_items(r.strings(r.plain_length())))
+    if kind == TYPE_SET:
+        return set(r.strings(r.plain_length()))
+    if kind == TYPE_HASH:
+        return dict(_pairs(r.strings(2 * r.plain_length())))
+    if kind in (TYPE_ZSET, TYPE_ZSET_2):
+        scores: dict[bytes, float] = {}
+        score = r.binary_double if kind == TYPE_ZSET_2 else r.old_double
+        for _ in range(r.plain_length()):
+            member = r.string()
+            scores[member] = score()
+        return _zset_of(scores)
+    if kind == TYPE_LIST_QUICKLIST:
+        items = deque()
+        for _ in range(r.plain_length()):
+            items.extend(_list_items(_ziplist(r.string())))
+        return items
+    if kind == TYPE_LIST_ZIPLIST:
+        return deque(_list_items(_ziplist(r.string())))
+    if kind == TYPE_HASH_ZIPLIST:
+        return dict(_pairs(_ziplist(r.string())))
+    if kind == TYPE_ZSET_ZIPLIST:
+        return _zset_from_pairs(_ziplist(r.string()))
     if kind == TYPE_HASH_ZIPMAP:
         return _zipmap(r.string())
     if kind in (TYPE_STREAM_LISTPACKS, TYPE_STREAM_LISTPACKS_2):
@@ -405,17 +508,87 @@ def load(data: bytes, *, verify_checksum: bool = True) -> RDBFile:
     version = int(data[5:9])
     if not 1 <= version <= RDB_VERSION:
         raise RDBError(f"can't handle RDB format version {version}")
+    # A file that ends with its checksum (as every writer leaves it) has it computed by a child
+    # process during the parse, when it is big enough for that to pay.
+    stored = int.from_bytes(data[-8:], "little") if version >= 5 else 0
+    checking = verify_checksum and stored != 0
+    forked = Forked(memoryview(data)[:-8]) if checking and len(data) >= _FORK_CRC_SIZE else None
+    collecting = gc.isenabled()
+    gc.disable()  # a parse allocates millions of objects and makes no cycles
+    try:
+        try:
+            out, end = _load_body(data, version)
+        except IndexError:
+            raise _truncated(data) from None
+        if version >= 5:
+            if end + 8 > len(data):
+                raise _truncated(data)
+            stored = int.from_bytes(data[end : end + 8], "little")
+            if verify_checksum and stored:
+                if forked is not None and end == len(data) - 8:
+                    actual = forked.result()
+                else:
+                    actual = crc64(data[:end])
+                if actual != stored:
+                    raise RDBError(
+                        f"RDB checksum mismatch: stored 0x{stored:016x}, computed 0x{actual:016x}"
+                    )
+    finally:
+        if collecting:
+            # What was parsed becomes the keyspace, which lives as long as the server: frozen, it
+            # is never scanned by the collector again (three full passes over millions of
+            # objects right after a load otherwise). Its values hold no reference cycles, so
+            # refcounting still frees them when keys go.
+            gc.freeze()
+            gc.enable()
+        if forked is not None:
+            forked.close()
+    return out
+
+
+def _load_body(data: bytes, version: int) -> tuple[RDBFile, int]:
+    """The keys and AUX fields after the header, and the offset after the EOF opcode."""
     r = _Reader(data, 9)
     out = RDBFile(version, {}, [])
+    append = out.entries.append
     db = 0
     expire: int | None = None
     idle: int | None = None
     freq: int | None = None
+    pos = 9
     while True:
-        op = r.byte()
+        op = data[pos]
+        pos += 1
+        if op < OP_FUNCTION2:  # a key and its value of type ``op``: the common case, inline
+            b = data[pos]
+            if b < 0x40:
+                start = pos + 1
+                pos = start + b
+                key = data[start:pos]
+            else:
+                key, pos = _string_at(data, pos)
+            if op == TYPE_STRING:
+                b = data[pos]
+                if b < 0x40:
+                    start = pos + 1
+                    pos = start + b
+                    value: Any = data[start:pos]
+                else:
+                    value, pos = _string_at(data, pos)
+            else:
+                r.pos = pos
+                value = read_value(r, op)
+                pos = r.pos
+            append(Entry(db, key, value, expire, idle, freq))
+            if expire is not None or idle is not None or freq is not None:
+                expire = idle = freq = None
+            continue
         if op == OP_EOF:
             break
-        if op == OP_SELECTDB:
+        r.pos = pos
+        if op == OP_EXPIRETIME_MS:
+            expire = int.from_bytes(r.take(8), "little", signed=True)
+        elif op == OP_SELECTDB:
             db = r.plain_length()
         elif op == OP_RESIZEDB:
             r.plain_length()
@@ -423,8 +596,6 @@ def load(data: bytes, *, verify_checksum: bool = True) -> RDBFile:
         elif op == OP_AUX:
             key = r.string()
             out.aux[key] = r.string()
-        elif op == OP_EXPIRETIME_MS:
-            expire = int.from_bytes(r.take(8), "little", signed=True)
         elif op == OP_EXPIRETIME:
             expire = int.from_bytes(r.take(4), "little", signed=True) * 1000
         elif op == OP_IDLE:
@@ -433,22 +604,12 @@ def load(data: bytes, *, verify_checksum: bool = True) -> RDBFile:
             freq = r.byte()
         elif op == OP_FUNCTION2:
             r.string()  # a library's code; gee.kv has no functions to restore it into
-        elif op in (OP_MODULE_AUX, OP_FUNCTION):
-            raise RDBError(f"unsupported opcode 0x{op:02x} at offset {r.pos - 1}")
-        else:
-            key = r.string()
-            out.entries.append(Entry(db, key, read_value(r, op), expire, idle, freq))
-            expire = idle = freq = None
-    if version >= 5:
-        end = r.pos
-        stored = int.from_bytes(r.take(8), "little")
-        if verify_checksum and stored:
-            actual = crc64(data[:end])
-            if actual != stored:
-                raise RDBError(
-                    f"RDB checksum mismatch: stored 0x{stored:016x}, computed 0x{actual:016x}"
-                )
-    return out
+        else:  # OP_MODULE_AUX, OP_FUNCTION
+            raise RDBError(f"unsupported opcode 0x{op:02x} at offset {pos - 1}")
+        pos = r.pos
+    if pos > len(data):
+        raise _truncated(data)
+    return out, pos
 
 
 def load_payload(payload: bytes) -> Any:
@@ -460,7 +621,10 @@ def load_payload(payload: bytes) -> Any:
     if version > RDB_VERSION or crc64(payload[:-8]) != int.from_bytes(footer[2:], "little"):
         raise RDBError("DUMP payload version or checksum are wrong")
     r = _Reader(body)
-    value = read_value(r, r.byte())
+    try:
+        value = read_value(r, r.byte())
+    except IndexError:
+        raise RDBError("Bad data format") from None
     if r.pos != len(body):
         raise RDBError("Bad data format")
     return value
