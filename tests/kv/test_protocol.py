@@ -61,6 +61,47 @@ def test_framing_matches_redis(kv_server: ThreadedServer, oracle: object, data: 
     assert got == want, f"{data!r}: got {got!r}; want {want!r}"
 
 
+def _chunked_exchange(port: int, chunks: list[bytes]) -> bytes:
+    with socket.create_connection(("127.0.0.1", port)) as sock:
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        for chunk in chunks:
+            sock.sendall(chunk)
+            time.sleep(0.02)  # so that each chunk is a read of its own on the server
+        sock.settimeout(0.2)
+        out = b""
+        try:
+            while chunk := sock.recv(65536):
+                out += chunk
+        except TimeoutError:
+            pass
+        return out
+
+
+# One request per read takes gee.kv's fast path; these are the reads at its edges.
+@pytest.mark.parametrize(
+    "chunks",
+    [
+        [b"*0\r\n", b"*-1\r\n", b"*1\r\n$4\r\nPING\r\n"],
+        [b"*1\r\n:5\r\n"],
+        [b"*1\r\n$04\r\nPING\r\n", b"*1\r\n$4\r\nPING\r\n"],
+        [b"*2\r\n$3\r\nGET\r\n", b"$1\r\na\r\n", b"PING\r\n"],
+        [b"*2\r\n$3\r\nGET\r\n$1\r\na\r\n", b"PING\r\n", b"*1\r\n$4\r\nPING\r\n"],
+        [b"*3\r\n$3\r\nSET\r\n$1\r\na\r\n$1\r\nb\r\n*2\r\n$3\r\nGET\r\n", b"$1\r\na\r\n"],
+        [b"*1\r\n$4\r\nPING\r\n*1\r\n$99999999999\r\n", b"x"],
+        [b"*2\r\n$4\r\nECHO\r\n$12\r\n" + b"x" * 12 + b"\r\n", b"*1\r\n$4\r\nQUIT\r\n"],
+        [b"*1\r\n$5\r\nMULTI\r\n", b"*1\r\n$4\r\nPING\r\n", b"*1\r\n$4\r\nEXEC\r\n"],
+        [b"*1x\r\n"],
+    ],
+)
+def test_reads_one_request_each_match_redis(
+    kv_server: ThreadedServer, oracle: object, chunks: list[bytes]
+) -> None:
+    port = oracle.port  # type: ignore[attr-defined]
+    got = _chunked_exchange(kv_server.port, chunks)
+    want = _chunked_exchange(port, chunks)
+    assert got == want, f"{chunks!r}: got {got!r}; want {want!r}"
+
+
 def test_unknown_command_and_arity(diff: Differ) -> None:
     diff.script(
         """

@@ -66,7 +66,7 @@ class Server:
         self.memory = Memory(self)
         # Whether ``refusal`` must look at each command (maxmemory set, or persistence can
         # fail: -OOM, -MISCONF), and whether commands must leave the connection's fast path
-        # (that, or propagation, or memory tracking). Kept by ``update_paths``.
+        # (that, or memory tracking). Kept by ``update_paths``.
         self.guarded = False
         self.slow_path = False
         self._cron: asyncio.TimerHandle | None = None
@@ -78,7 +78,7 @@ class Server:
         """Called with (db index, argv) after every command that changed the keyspace (inside
         EXEC: after each such queued command, the lot between [MULTI] and [EXEC]; for a
         blocked client: when it is served); None means nobody listens. The hook the AOF
-        appends from; commands leave the fast path while it is set."""
+        appends from."""
         return self._propagate
 
     @propagate.setter
@@ -167,10 +167,14 @@ class Server:
 
     def update_paths(self) -> None:
         """Recompute ``guarded`` and ``slow_path`` after a change to what they depend on."""
+        aof = self.aof
         self.guarded = bool(
-            self.memory.maxmemory or self.aof is not None or self._bgsave_error_blocks()
+            self.memory.maxmemory
+            or (aof is not None and not aof.last_write_ok)
+            or self._bgsave_error_blocks()
         )
-        self.slow_path = self.guarded or self.propagate is not None or self.memory.tracking
+        # Propagation does not need the slow path: the fast paths propagate too.
+        self.slow_path = self.guarded or self.memory.tracking
 
     def _bgsave_error_blocks(self) -> bool:
         """Redis's DISK_ERROR_TYPE_RDB: stop-writes-on-bgsave-error with save points set and

@@ -41,8 +41,11 @@ class Command:
     # The arity as a range of argument counts, for a single comparison on the hot path.
     min_args: int = 0
     max_args: int = 0
+    # The name as bytes, for CLIENT LIST's ``cmd=`` without encoding on the hot path.
+    name_bytes: bytes = b""
 
     def __post_init__(self) -> None:
+        self.name_bytes = self.name.encode()
         self.min_args = abs(self.arity)
         self.max_args = self.arity if self.arity > 0 else 1 << 30
 

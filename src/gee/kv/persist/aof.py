@@ -236,10 +236,14 @@ class AOF:
                     os.fsync(self.fd)
                 else:
                     self._unsynced.set()
-                self.last_write_ok = True
+                if not self.last_write_ok:
+                    self.last_write_ok = True
+                    self.server.update_paths()  # writes are accepted again (no -MISCONF)
             except OSError as exc:
-                self.last_write_ok = False
                 self.server.log(f"Error writing to the AOF file: {exc}", "#")
+                if self.last_write_ok:
+                    self.last_write_ok = False
+                    self.server.update_paths()  # writes now get -MISCONF
         held = self.held
         if held:
             self.held = []
