@@ -180,6 +180,30 @@ def test_replay_of_a_whole_file_keeps_it(tmp_path: Path) -> None:
     assert (tmp_path / "appendonly.aof").stat().st_size == len(_MANY + _LAST)
 
 
+def test_replay_runs_transactions_and_skips_failing_commands(tmp_path: Path) -> None:
+    commands = [
+        [b"SET", b"a", b"x"],
+        [b"INCR", b"a"],  # fails (not an integer): skipped, as Redis's loader does
+        [b"GET"],  # wrong argument count: the dispatcher rejects it
+        [b"MULTI"],
+        [b"SET", b"b", b"1"],
+        [b"INCR", b"b"],
+        [b"EXEC"],
+        [b"SELECT", b"2"],
+        [b"RPUSH", b"l", b"p", b"q"],
+    ]
+    count, server = _replay(tmp_path, b"".join(map(encode_command, commands)))
+    assert count == len(commands)
+    dbs = server.keyspace.dbs
+    assert (dbs[0].data[b"a"], dbs[0].data[b"b"]) == (b"x", b"2")
+    assert len(dbs[2].data[b"l"]) == 2
+
+
+def test_replay_refuses_an_unknown_command(tmp_path: Path) -> None:
+    with pytest.raises(AOFError, match="Unknown command 'NOSUCH'"):
+        _replay(tmp_path, encode_command([b"NOSUCH", b"x"]))
+
+
 @pytest.mark.parametrize(
     "bad", [b"garbage\r\n", b"*1\r\n:5\r\n", b"*0\r\n", b"*2\r\n*1\r\n$1\r\na\r\n$1\r\nb\r\n"]
 )

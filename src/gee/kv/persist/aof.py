@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import os
 import threading
 import time
@@ -34,7 +35,7 @@ from typing import TYPE_CHECKING, Any
 import hiredis
 
 from gee.kv.commands import COMMANDS
-from gee.kv.errors import AOFError
+from gee.kv.errors import AOFError, CommandError
 from gee.kv.persist.rdb import dump_payload
 from gee.kv.resp import encode_command
 from gee.kv.zset import ZSet
@@ -402,6 +403,8 @@ _PLAIN = {
 # the front of its buffer once a kilobyte is consumed, so feeding a whole 100 MB file at once
 # makes every few commands copy what remains (quadratic; a 1M-command file took minutes).
 _FEED = 1 << 16
+# Replayed through the dispatcher, which keeps the MULTI state.
+_TRANSACTION = {b"multi", b"exec", b"discard"}
 # Fed after the last byte of the file: read back alone only if the file ended on a boundary.
 _SENTINEL = encode_command([b"PING"])
 
@@ -454,11 +457,14 @@ def replay(server: Server, path: Path) -> int:
     client.in_exec = True
     client.update_special()
     execute = client.execute
+    commands = COMMANDS
     keyspace = server.keyspace
     keyspace.loading = True
     fed = 0
     count = 0
     whole = True
+    collecting = gc.isenabled()
+    gc.disable()  # a replay allocates millions of objects and makes no cycles
     try:
         while True:
             try:
@@ -475,19 +481,43 @@ def replay(server: Server, path: Path) -> int:
                     raise TypeError
             except (hiredis.ProtocolError, TypeError):
                 raise _bad_format(path, data, count) from None
+            count += 1
+            # Most commands run straight from the table, as Redis's loader calls a command's
+            # proc: the dispatcher's work (stats, MULTI, propagation, blocked clients) has
+            # nothing to do here. MULTI/EXEC/DISCARD, commands with subcommands and a wrong
+            # argument count go through it.
+            name = req[0].lower()
+            cmd = commands.get(name)
+            if (
+                cmd is not None
+                and client.multi is None
+                and not cmd.subcommands
+                and cmd.min_args <= len(req) <= cmd.max_args
+                and name not in _TRANSACTION
+            ):
+                try:
+                    cmd.func(client, req)
+                except CommandError:
+                    pass  # its error reply would be dropped below anyway
+                except Exception as exc:  # a bug: log it and go on, as the dispatcher does
+                    server.log(f"Error in '{cmd.name}' replaying the AOF: {exc!r}", "#")
+                client.out.clear()
+                continue
             execute(req)
             client.in_exec = True
             out = client.out
             if out:
-                if out[0] == 45 and req[0].lower() not in (b"exec", b"discard"):  # "-"
+                if out[0] == 45 and name not in (b"exec", b"discard"):  # "-"
                     error = bytes(out).decode(errors="replace").strip()
                     if error.startswith("-ERR unknown command"):
                         name = req[0].decode(errors="replace")
                         raise AOFError(f"Unknown command '{name}' reading the append only file")
                 out.clear()
-            count += 1
     finally:
         keyspace.loading = False
+        if collecting:
+            gc.freeze()  # the keyspace lives as long as the server: see rdb.load
+            gc.enable()
     if client.multi is not None:
         server.log("Revert incomplete MULTI/EXEC transaction in AOF file", "#")
         client.multi = None
