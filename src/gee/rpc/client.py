@@ -61,6 +61,9 @@ class _Connection(asyncio.Protocol):
         self.timers: dict[int, asyncio.TimerHandle] = {}
         self.seq = 0
         self.encode = self.codec.encode
+        self._create_future = self.loop.create_future
+        # True once the transport is closing or lost: no request may be queued any more
+        self.closing = True
         self.jsonrpc = client.jsonrpc
         self.max_frame = client.max_frame
         self._out: list[bytes] = []  # request parts waiting for this iteration's flush
@@ -77,6 +80,7 @@ class _Connection(asyncio.Protocol):
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         # uvloop's transports are not asyncio.Transport subclasses, but behave as one
         self.transport = cast(asyncio.Transport, transport)
+        self.closing = False
         client = self.client
         if client.address.scheme == "http":
             path = client.http_path or (GO_RPC_PATH if client.jsonrpc else GEE_RPC_PATH)
@@ -101,6 +105,7 @@ class _Connection(asyncio.Protocol):
             if not self.ready.done():
                 self.ready.set_exception(exc)
             assert self.transport is not None
+            self.closing = True
             self.transport.close()
 
     def pause_writing(self) -> None:
@@ -114,6 +119,7 @@ class _Connection(asyncio.Protocol):
             self.writable = None
 
     def connection_lost(self, exc: Exception | None) -> None:
+        self.closing = True
         self.resume_writing()
         reason = f": {exc}" if exc else ""
         error = RPCConnectionError(f"rpc: connection to {self.client.address} lost{reason}")
@@ -185,8 +191,7 @@ class _Connection(asyncio.Protocol):
         The future's result is the reply's undecoded body: the caller decodes it, so nothing
         per call but the future itself is kept here.
         """
-        transport = self.transport
-        if transport is None or transport.is_closing():
+        if self.closing:
             raise RPCConnectionError(f"rpc: connection to {self.client.address} is closed")
         try:
             body = self.encode(args)
@@ -216,7 +221,7 @@ class _Connection(asyncio.Protocol):
                 f"rpc: request of {size} bytes exceeds the limit of {self.max_frame}"
             )
         self.seq = seq
-        fut = self.loop.create_future()
+        fut = self._create_future()
         self.pending[seq] = fut
         if timeout is not None:
             self.timers[seq] = self.loop.call_later(timeout, self._expire, seq, name, timeout)
@@ -513,6 +518,7 @@ class Client:
             await asyncio.wait(list(conn.pending.values()), timeout=grace)
         conn, self._conn = self._conn, None
         if conn is not None and conn.transport is not None:
+            conn.closing = True
             if conn.transport.get_write_buffer_size():
                 # requests the server never read: flushing them could wait for ever
                 conn.transport.abort()
