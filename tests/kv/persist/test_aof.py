@@ -15,9 +15,10 @@ from pathlib import Path
 import pytest
 
 from gee.kv import Config, Server
+from gee.kv.commands import load_all
 from gee.kv.errors import AOFError
 from gee.kv.keyspace import Keyspace
-from gee.kv.persist.aof import effect, replay
+from gee.kv.persist.aof import AOF, effect, replay
 from gee.kv.persist.rdb import dump_payload
 from gee.kv.resp import encode_command
 from tests.kv.conftest import ThreadedServer
@@ -149,6 +150,45 @@ def test_truncated_tail_loads_the_prefix(tmp_path: Path) -> None:
     finally:
         again.stop()
     assert aof.stat().st_size == whole
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        [b"SET", b"k", b"v"],
+        [b"set", b"k", b"v", b"EX", b"100"],
+        [b"Set", b"plain", b"v", b"XX"],
+        [b"LPUSH", b"l", b"x"],
+        [b"hset", b"h", b"f", b"v"],
+        [b"HSET", b"h", b"f", b"v", b"g", b"w"],
+        [b"DEL", b"k"],
+        [b"FLUSHALL"],
+        [b"EXPIRE", b"k", b"100"],
+        [b"expire", b"gone", b"-1"],
+        [b"SPOP", b"s"],
+        [b"MULTI"],
+        [b"EXEC"],
+    ],
+)
+def test_propagate_appends_the_effect_in_resp(tmp_path: Path, argv: list[bytes]) -> None:
+    load_all()
+    server = Server(Config({"port": "0", "dir": str(tmp_path), "save": ""}))
+    server.keyspace = _db()
+    aof = AOF(server, tmp_path / "appendonly.aof")
+    try:
+        aof.scheduled = True  # no loop here to schedule the commit on
+        aof.db = 0
+        aof.propagate(0, argv)
+        want = b"".join(encode_command(e) for e in effect(server.keyspace.dbs[0], argv))
+        assert bytes(aof.buf) == want, f"got {bytes(aof.buf)!r}; want {want!r}"
+        aof.propagate(0, [b"GET", b"k"])  # a read (that expired a key): nothing appended
+        aof.propagate(3, [b"INCR", b"n"])
+        assert bytes(aof.buf) == want + encode_command([b"SELECT", b"3"]) + encode_command(
+            [b"INCR", b"n"]
+        )
+    finally:
+        aof.buf.clear()
+        aof.close()
 
 
 # A file longer than the chunks replay feeds its reader (64 KiB), so the cuts below fall in a

@@ -50,6 +50,18 @@ _TIME_OPTIONS = {b"ex", b"px", b"exat", b"pxat"}
 # Commands whose result depends on chance or on float formatting: the key's new value is
 # appended instead of the command.
 _SNAPSHOT = {b"spop", b"incrbyfloat", b"hincrbyfloat", b"restore"}
+# Every command ``effect`` may rewrite; any other write is appended as it came.
+_REWRITTEN = {
+    b"expire",
+    b"pexpire",
+    b"expireat",
+    b"pexpireat",
+    b"setex",
+    b"psetex",
+    b"set",
+    b"getex",
+    *_SNAPSHOT,
+}
 
 
 def _deadline_or_del(db: Database, key: bytes, otherwise: list[bytes] | None) -> list[list[bytes]]:
@@ -197,19 +209,27 @@ class AOF:
 
     def propagate(self, index: int, argv: list[bytes]) -> None:
         """The ``Server.propagate`` hook: append ``argv``'s effect on database ``index``."""
-        name = argv[0].lower()
-        spec = COMMANDS.get(name)
-        if spec is not None and "readonly" in spec.flags:
+        route = _ROUTES.get(argv[0])
+        if route is None:
+            route = _route(argv[0].lower())
+        if route == _SKIP:
             return  # a read that lazily expired a key: the expiry was appended as a DEL
         buf = self.buf
         if index != self.db:
             buf += encode_command([b"SELECT", b"%d" % index])
             self.db = index
-        if name in (b"multi", b"exec") or name in _PLAIN:
-            buf += encode_command(argv)
-        else:
+        n = len(argv)
+        if route == _REWRITE and not (n == 3 and argv[0].lower() == b"set"):
             for args in effect(self.server.keyspace.dbs[index], argv):
                 buf += encode_command(args)
+        elif n == 3:  # most writes (SET, LPUSH, SADD, INCRBY...): one format, no list
+            a, b, c = argv
+            buf += _RESP3 % (len(a), a, len(b), b, len(c), c)
+        elif n == 4:  # HSET key field value, ZADD key score member...
+            a, b, c, d = argv
+            buf += _RESP4 % (len(a), a, len(b), b, len(c), c, len(d), d)
+        else:
+            buf += encode_command(argv)
         if not self.scheduled:
             self.scheduled = True
             asyncio.get_running_loop().call_soon(self.commit)
@@ -235,7 +255,7 @@ class AOF:
                 self.size += len(data)
                 if self.server.config.values["appendfsync"] == "always":
                     os.fsync(self.fd)
-                else:
+                elif not self._unsynced.is_set():  # (set() takes a lock; is_set() does not)
                     self._unsynced.set()
                 if not self.last_write_ok:
                     self.last_write_ok = True
@@ -382,21 +402,27 @@ class AOF:
             self.start_rewrite()
 
 
-# Commands appended as they are whatever ``effect`` would say (the common, cheap case).
-_PLAIN = {
-    b"del",
-    b"incr",
-    b"incrby",
-    b"decr",
-    b"decrby",
-    b"lpush",
-    b"rpush",
-    b"hset",
-    b"sadd",
-    b"zadd",
-    b"append",
-    b"mset",
-}
+# How ``propagate`` appends a command (by name, as written; see ``_route``).
+_SKIP = 0  # not at all: a read-only command (it can only have expired a key)
+_PLAIN = 1  # as it came: its arguments are its effect
+_REWRITE = 2  # through ``effect``
+_ROUTES: dict[bytes, int] = {}
+_RESP3 = b"*3\r\n$%d\r\n%s\r\n$%d\r\n%s\r\n$%d\r\n%s\r\n"
+_RESP4 = b"*4\r\n$%d\r\n%s\r\n$%d\r\n%s\r\n$%d\r\n%s\r\n$%d\r\n%s\r\n"
+
+
+def _route(name: bytes) -> int:
+    """How to append command ``name`` (lowercase); remembered under its lowercase and uppercase
+    spellings, the ones clients send, so that one dict lookup routes a command."""
+    spec = COMMANDS.get(name)
+    if spec is not None and "readonly" in spec.flags:
+        route = _SKIP
+    elif name in _REWRITTEN:
+        route = _REWRITE
+    else:
+        route = _PLAIN
+    _ROUTES[name] = _ROUTES[name.upper()] = route
+    return route
 
 
 # How much of the file the RESP reader is given at a time: hiredis moves its unread bytes to
