@@ -49,6 +49,29 @@ async def test_timed_out_call_is_forgotten_and_late_reply_dropped(served: Served
         assert await client.call("Timing.Sleep", Sleep(0.01, 2), timeout=1) == 2
 
 
+async def test_calls_sharing_a_deadline_bucket_time_out_alone(served: Served) -> None:
+    # Calls with one timeout sent together share a timer; those answered in time leave their
+    # bucket, and only the slow ones time out, each with its own error.
+    async with gee.rpc.Client(served.url) as client:
+        await client.connect()
+        calls = [
+            client.go("Timing.Sleep", Sleep(0.4 if i % 3 == 0 else 0.0, i), timeout=0.2)
+            for i in range(30)
+        ]
+        got = await asyncio.gather(*calls, return_exceptions=True)
+        for i, result in enumerate(got):
+            if i % 3 == 0:
+                assert isinstance(result, CallTimeoutError), f"call {i}: got {result!r}"
+            else:
+                assert result == i, f"call {i}: got {result!r}; want {i}"
+        assert client.in_flight == 0
+        conn = client._conn
+        assert conn is not None
+        assert not conn.timers, f"got deadlines left for {sorted(conn.timers)}"
+        await asyncio.sleep(0.3)  # the late replies arrive and are dropped
+        assert await client.call("Timing.Sleep", Sleep(0, 99), timeout=0.2) == 99
+
+
 async def test_cancelled_call_is_forgotten(served: Served) -> None:
     async with gee.rpc.Client(served.url) as client:
         task = asyncio.ensure_future(client.call("Timing.Sleep", Sleep(0.3)))
