@@ -247,12 +247,15 @@ class Memory:
             return
         keyspace.touched = []
         access = -1
-        dbs: set[Database] = set()
+        # Databases whose tables may have changed size: a key came or went, a TTL was set
+        # (the heap grew), a FLUSH or SWAPDB. An overwrite leaves them as they were.
+        changed: list[Database] = []
         delta = -keyspace.flushed_bytes
         keyspace.flushed_bytes = 0
         for db, key in touched:
-            dbs.add(db)
-            if key is None:  # a FLUSH or SWAPDB: only the tables changed
+            if key is None:
+                if db not in changed:
+                    changed.append(db)
                 continue
             meta = db.meta
             old = meta.get(key)
@@ -264,8 +267,15 @@ class Memory:
                     db.used -= size
                     delta -= size
                     db.sample_changes += 1
+                    if db not in changed:
+                        changed.append(db)
                 continue
-            size = key_size(key, value, key in db.expires)
+            expires = db.expires
+            ttl = bool(expires) and key in expires
+            if value.__class__ is bytes:  # key_size, inlined for the common case
+                size = len(key) + len(value) + 2 * _BYTES + (_INT if ttl else 0)
+            else:
+                size = key_size(key, value, ttl)
             if old is None:
                 if access < 0:
                     access = self.new_access()
@@ -273,16 +283,20 @@ class Memory:
                 db.sample_changes += 1
                 db.used += size
                 delta += size
+                if db not in changed:
+                    changed.append(db)
             else:
                 before = old >> SHIFT
                 if before != size:
                     meta[key] = size << SHIFT | (old & ACCESS)
                     db.used += size - before
                     delta += size - before
+                if ttl and db not in changed:
+                    changed.append(db)
             if db.sample_ttl is not None:
                 db.sample_ttl_changes += 1
         self.keys_bytes += delta
-        for db in dbs:
+        for db in changed:
             self._refresh(db)
         if self.restored:
             for (db, key), field in self.restored.items():
@@ -340,10 +354,8 @@ class Memory:
     ) -> None:
         """After a command: note the access to its keys (an EXEC: its queued commands' keys),
         then account for what it wrote."""
-        if name not in NO_TOUCH:
-            keys = cmd.keys(args)
-            if keys:
-                self.touch(db, keys)
+        if cmd.first_key > 0 and name not in NO_TOUCH:
+            self.touch(db, cmd.keys(args))
         if queued:
             for queued_cmd, queued_args in queued:
                 if queued_cmd.name.encode() not in NO_TOUCH:

@@ -203,17 +203,21 @@ class Server:
         command queued inside MULTI (EXEC with a denyoom command queued aborts it); with
         persistence failing, write commands and PING are refused.
         """
-        if self.memory.maxmemory:
-            out_of_memory = self.memory.perform_evictions() == EVICT_FAIL
-            if out_of_memory:
-                if client.multi is not None:
-                    refuse = name not in _OOM_ALLOWED_IN_MULTI or (
-                        name == b"exec" and _queued_flag(client, "denyoom")
-                    )
-                else:
-                    refuse = "denyoom" in _flags(cmd, args)
-                if refuse:
-                    return _abort_exec(client, name, OOM)
+        memory = self.memory
+        # (Settled and within the limit, as after most commands: nothing to evict.)
+        if (
+            memory.maxmemory
+            and (memory.keyspace.touched or memory.keys_bytes + memory.overhead > memory.maxmemory)
+            and memory.perform_evictions() == EVICT_FAIL
+        ):
+            if client.multi is not None:
+                refuse = name not in _OOM_ALLOWED_IN_MULTI or (
+                    name == b"exec" and _queued_flag(client, "denyoom")
+                )
+            else:
+                refuse = "denyoom" in _flags(cmd, args)
+            if refuse:
+                return _abort_exec(client, name, OOM)
         if self.aof is not None or not self.snapshots.last_bgsave_ok:
             error = self.disk_error()
             if error is None:
