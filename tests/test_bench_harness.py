@@ -9,6 +9,7 @@ import subprocess
 import sys
 import tempfile
 import types
+from collections.abc import Mapping
 from pathlib import Path
 
 import bench.__main__ as entry
@@ -33,9 +34,17 @@ from bench.common import (
     text_table,
     versus_rows,
 )
+from bench.kv import loading as kv_loading
+from bench.kv import persistence as kv_persistence
 from bench.kv.memory import Dataset
-from bench.kv.servers import resp_command, text
-from bench.kv.throughput import COMMANDS, benchmark_argv, benchmark_error, parse_csv
+from bench.kv.servers import DEFAULT_OPTIONS, GEE, REDIS, resp_command, server_argv, text
+from bench.kv.throughput import (
+    COMMANDS,
+    benchmark_argv,
+    benchmark_error,
+    expected_state,
+    parse_csv,
+)
 from bench.orm.workload import FULL as ORM_FULL
 from bench.orm.workload import OPERATIONS as ORM_OPERATIONS
 from bench.orm.workload import PEERS as ORM_PEERS
@@ -366,6 +375,72 @@ def test_kv_memory_data_sets_load_what_dbsize_will_count() -> None:
     assert (commands, hashes.keys, hashes.name) == (25, 3, "2,500 hash fields")
     assert stream.count(b"$6\r\nhash:2\r\n") == 5  # the last 500 fields
     assert Dataset("string keys", 1_000_000).name == "1M string keys"
+
+
+def test_kv_server_options_override_the_defaults_for_both_servers() -> None:
+    for subject in (REDIS, GEE):
+        argv = server_argv(
+            subject, 7000, Path("/d"), {"appendonly": "yes", "appendfsync": "always"}
+        )
+        assert argv[argv.index("--appendonly") + 1] == "yes"
+        assert argv[argv.index("--appendfsync") + 1] == "always"
+        assert argv[argv.index("--save") + 1] == DEFAULT_OPTIONS["save"] == ""
+        assert argv.count("--appendonly") == 1
+        assert argv[argv.index("--dir") + 1] == "/d"
+
+
+def test_kv_expected_state_follows_the_tests_that_ran() -> None:
+    full = dict(expected_state(500))
+    assert full[resp_command("LLEN", "mylist")] == b":500\r\n"  # LPUSH, RPOP, LPUSH again
+    assert len(full) == 6
+    some = dict(expected_state(500, kv_persistence.COMMANDS))
+    assert some == {
+        resp_command("STRLEN", "key:__rand_int__"): b":3\r\n",
+        resp_command("LLEN", "mylist"): b":500\r\n",
+        resp_command("HLEN", "myhash"): b":1\r\n",
+    }
+    argv = benchmark_argv(7000, 500, 1, kv_persistence.COMMANDS)
+    assert argv[argv.index("-t") + 1] == "set,lpush,hset"
+
+
+def _aof_table(gee: Mapping[str, float], redis: float = 100_000) -> Table:
+    table = Table("t", "req/s", True)
+    for command in kv_persistence.COMMANDS:
+        for depth in (1, 16):
+            name = kv_persistence.case(command, depth)
+            table.results.append(Result("redis-server", name, redis))
+            if name in gee:
+                table.results.append(Result("gee.kv", name, gee[name]))
+    return table
+
+
+def test_kv_aof_target_note_takes_the_lowest_ratio_at_each_depth() -> None:
+    gee = {"set -P 1": 95_000, "lpush -P 1": 91_000, "hset -P 1": 99_000}
+    gee |= {"set -P 16": 30_000, "lpush -P 16": 20_000, "hset -P 16": 40_000}
+    assert kv_persistence.target_note(_aof_table(gee)) == (
+        "This run, gee.kv against redis-server with everysec: -P 1: lowest 0.91× (target"
+        " 0.90×, met); -P 16: lowest 0.20× (target 0.25×, missed)."
+    )
+    del gee["hset -P 16"]
+    assert "-P 16: not measured" in kv_persistence.target_note(_aof_table(gee))
+
+
+def test_kv_load_dataset_makes_one_key_per_command_and_the_checks_name_them() -> None:
+    count = 200
+    commands = kv_loading.dataset_commands(count, now_ms=1_000)
+    assert len(commands) == count
+    names = [c.split(b"\r\n")[2] for c in commands]
+    assert names.count(b"SET") == count * (kv_loading.SHARE - 4) // kv_loading.SHARE
+    assert {n: names.count(n) for n in (b"HSET", b"RPUSH", b"SADD", b"ZADD")} == dict.fromkeys(
+        (b"HSET", b"RPUSH", b"SADD", b"ZADD"), count // kv_loading.SHARE
+    )
+    keys = {c.split(b"\r\n")[4] for c in commands}
+    assert len(keys) == count
+    checks = kv_loading.spot_checks(count)
+    assert checks[0] == (resp_command("DBSIZE"), b":200\r\n")
+    for request, _ in checks[1:]:
+        assert request.split(b"\r\n")[4] in keys, request
+    assert b"PXAT\r\n$8\r\n86401000\r\n" in b"".join(commands)
 
 
 def test_rpc_percentile_is_nearest_rank() -> None:

@@ -18,7 +18,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -26,6 +26,7 @@ from bench import BENCH_DIR
 from bench.common import Server, ServerError, free_port
 
 __all__ = [
+    "DEFAULT_OPTIONS",
     "SUBJECTS",
     "Subject",
     "ask",
@@ -36,6 +37,7 @@ __all__ = [
     "resp_command",
     "serve",
     "server_argv",
+    "start",
     "text",
     "versions",
 ]
@@ -70,18 +72,27 @@ def _gee_program() -> str:
     return str(beside) if beside.exists() else shutil.which("gee") or "gee"
 
 
-def server_argv(subject: Subject, port: int, data_dir: Path) -> list[str]:
-    """The command that serves ``subject`` on 127.0.0.1:``port``, writing only under data_dir."""
+# Persistence off unless a table turns it on: redis-server and gee.kv both take these names.
+DEFAULT_OPTIONS = {"save": "", "appendonly": "no"}
+
+
+def server_argv(
+    subject: Subject, port: int, data_dir: Path, options: Mapping[str, str] | None = None
+) -> list[str]:
+    """The command that serves ``subject`` on 127.0.0.1:``port``, writing only under data_dir.
+
+    ``options`` (Redis's names, e.g. ``{"appendonly": "yes"}``) override DEFAULT_OPTIONS for
+    redis-server and gee.kv; the Python peers take none.
+    """
+    settings = {**DEFAULT_OPTIONS, **(options or {})}
+    flags = [word for name, value in settings.items() for word in (f"--{name}", value)]
+    where = ["--port", str(port), "--bind", "127.0.0.1", *flags, "--dir", str(data_dir)]
     if subject == REDIS:
-        return [
-            "redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "",
-            "--appendonly", "no", "--dir", str(data_dir),
-        ]  # fmt: skip
+        return ["redis-server", *where]
     if subject == GEE:
-        return [
-            _gee_program(), "kv", "--port", str(port), "--bind", "127.0.0.1", "--save", "",
-            "--appendonly", "no", "--dir", str(data_dir),
-        ]  # fmt: skip
+        return [_gee_program(), "kv", *where]
+    if options:
+        raise ValueError(f"{subject.name} takes no server options")
     return [sys.executable, "-m", "bench.kv.peer_server", subject.name, str(port)]
 
 
@@ -202,15 +213,16 @@ def pipelines(port: int, depth: int = 16, timeout: float = 2.0) -> str | None:
 
 
 @contextlib.contextmanager
-def serve(subject: Subject, timeout: float = 30.0) -> Iterator[tuple[Server, int]]:
+def serve(
+    subject: Subject, timeout: float = 30.0, options: Mapping[str, str] | None = None
+) -> Iterator[tuple[Server, int]]:
     """Start ``subject`` on a free port in a temp dir, wait for PING, check a SET/GET round trip;
-    yield the running server and its port. Raises ServerError if it does not come up right."""
+    yield the running server and its port. Raises ServerError if it does not come up right.
+    ``options``: see ``server_argv``; the temp dir is the server's ``dir`` and its cwd."""
     port = free_port()
-    path = os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))
-    env = {**os.environ, "PYTHONPATH": path}
     with (
         tempfile.TemporaryDirectory(prefix="gee-bench-kv-") as data_dir,
-        Server(server_argv(subject, port, Path(data_dir)), cwd=Path(data_dir), env=env) as server,
+        start(subject, port, Path(data_dir), options) as server,
     ):
 
         def ready() -> bool:
@@ -226,6 +238,16 @@ def serve(subject: Subject, timeout: float = 30.0) -> Iterator[tuple[Server, int
         ask(port, resp_command("GET", "bench:probe"), text("42"))
         ask(port, resp_command("DEL", "bench:probe"), b":1\r\n")
         yield server, port
+
+
+def start(
+    subject: Subject, port: int, data_dir: Path, options: Mapping[str, str] | None = None
+) -> Server:
+    """``subject``'s process (not yet started: use as a context manager), serving from
+    ``data_dir`` with ``options`` (see ``server_argv``); gee.kv imports this checkout's gee."""
+    path = os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))
+    env = {**os.environ, "PYTHONPATH": path}
+    return Server(server_argv(subject, port, data_dir, options), cwd=data_dir, env=env)
 
 
 def pid_of(server: Server) -> int:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import csv
 import shutil
 import subprocess
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
@@ -39,6 +40,8 @@ __all__ = [
     "Row",
     "benchmark_argv",
     "benchmark_error",
+    "expected_state",
+    "measure_depth",
     "parse_csv",
     "run",
 ]
@@ -79,10 +82,12 @@ class Row:
     p99_ms: float
 
 
-def benchmark_argv(port: int, requests: int, pipeline: int) -> list[str]:
+def benchmark_argv(
+    port: int, requests: int, pipeline: int, commands: Sequence[str] = COMMANDS
+) -> list[str]:
     """The redis-benchmark command line for one server at one pipeline depth."""
     return [
-        "redis-benchmark", "-h", "127.0.0.1", "-p", str(port), "-t", ",".join(COMMANDS),
+        "redis-benchmark", "-h", "127.0.0.1", "-p", str(port), "-t", ",".join(commands),
         "-c", str(CLIENTS), "-n", str(requests), "-P", str(pipeline), "--csv",
     ]  # fmt: skip
 
@@ -120,18 +125,26 @@ def benchmark_error(output: str) -> str:
     return " ".join(lines[-3:]) or "(no output)"
 
 
-def expected_state(requests: int) -> list[tuple[bytes, bytes | tuple[bytes, ...]]]:
+def expected_state(
+    requests: int, commands: Sequence[str] = COMMANDS
+) -> list[tuple[bytes, bytes | tuple[bytes, ...]]]:
     """What the keys redis-benchmark's tests wrote must hold after one run of ``requests`` each
-    (no -r, so every test uses one key: one member per set, hash and sorted set; the list got
-    LPUSH, RPOP, then LPUSH again to feed LRANGE)."""
-    return [
-        (resp_command("STRLEN", "key:__rand_int__"), b":3\r\n"),
-        (resp_command("GET", "counter:__rand_int__"), text(str(requests))),
-        (resp_command("LLEN", "mylist"), b":%d\r\n" % requests),
-        (resp_command("SCARD", "myset"), b":1\r\n"),
-        (resp_command("HLEN", "myhash"), b":1\r\n"),
-        (resp_command("ZCARD", "myzset"), b":1\r\n"),
-    ]
+    of ``commands`` (no -r, so every test uses one key: one member per set, hash and sorted set;
+    the list gets LPUSH, RPOP, then LPUSH again to feed LRANGE, as far as those tests ran)."""
+    checks: list[tuple[bytes, bytes | tuple[bytes, ...]]] = []
+    if "set" in commands:
+        checks.append((resp_command("STRLEN", "key:__rand_int__"), b":3\r\n"))
+    if "incr" in commands:
+        checks.append((resp_command("GET", "counter:__rand_int__"), text(str(requests))))
+    pushes = ("lpush" in commands) - ("rpop" in commands) + ("lrange_100" in commands)
+    if {"lpush", "rpop", "lrange_100"} & set(commands):
+        checks.append((resp_command("LLEN", "mylist"), b":%d\r\n" % (max(pushes, 0) * requests)))
+    for command, size, key in (("sadd", "SCARD", "myset"), ("hset", "HLEN", "myhash")):
+        if command in commands:
+            checks.append((resp_command(size, key), b":1\r\n"))
+    if "zadd" in commands:
+        checks.append((resp_command("ZCARD", "myzset"), b":1\r\n"))
+    return checks
 
 
 def _timeout(requests: int) -> float:
@@ -140,11 +153,19 @@ def _timeout(requests: int) -> float:
 
 
 def measure_depth(
-    subject: Subject, server: Server, port: int, requests: int, depth: int
+    subject: Subject,
+    server: Server,
+    port: int,
+    requests: int,
+    depth: int,
+    commands: Sequence[str] = COMMANDS,
+    check: Callable[[], None] | None = None,
 ) -> list[Result]:
-    """One redis-benchmark run on a running server, checked; a Result per command either way."""
+    """One redis-benchmark run of ``commands`` on a running server, checked (and ``check``ed:
+    it raises ServerError if something else is wrong after the run); a Result per command
+    either way."""
     ask(port, resp_command("FLUSHALL"), text("OK"))
-    argv = benchmark_argv(port, requests, depth)
+    argv = benchmark_argv(port, requests, depth, commands)
     problem = ""
     try:
         done = subprocess.run(
@@ -164,13 +185,15 @@ def measure_depth(
         problem = f"the server died during the run: {server.log_tail()}"
     if not problem:
         try:
-            for request, want in expected_state(requests):
+            for request, want in expected_state(requests, commands):
                 ask(port, request, want)
+            if check is not None:
+                check()
         except (ServerError, OSError) as exc:
             problem = f"after the run: {exc}"
             rows = {}  # a server that lost writes has no figures worth showing
     results = []
-    for command in COMMANDS:
+    for command in commands:
         row = rows.get(command)
         if row is None:
             detail = problem or "no figure in redis-benchmark's report"
