@@ -206,3 +206,32 @@ def test_estimate_is_a_pure_function_of_the_value(items: list[bytes]) -> None:
     for value in (deque(items), set(items), dict(zip(items, items, strict=True))):
         assert key_size(b"k", value, False) == key_size(b"k", value, False)
         assert key_size(b"k", value, True) > key_size(b"k", value, False)
+
+
+def test_info_memory_peak_startup_and_resetstat(tracked: ThreadedServer) -> None:
+    client = RawClient(tracked.port)
+    try:
+
+        def memory() -> dict[str, str]:
+            text = client.call("INFO", "memory").decode()
+            return dict(line.split(":", 1) for line in text.split("\r\n") if ":" in line)
+
+        client.pipeline([["SET", f"k{i}", "v" * 100] for i in range(3000)])
+        full = memory()
+        client.call("FLUSHALL")
+        empty = memory()
+        assert int(empty["used_memory_startup"]) <= int(empty["used_memory"])
+        assert int(empty["used_memory"]) < int(full["used_memory"])
+        assert int(empty["used_memory_peak"]) >= int(full["used_memory"])
+        assert int(full["used_memory_dataset"]) > 3000 * (100 + 2 * 33)
+        assert float(full["mem_fragmentation_ratio"]) > 0
+        assert full["used_memory_human"].endswith("K") or full["used_memory_human"].endswith("M")
+        client.call("CONFIG", "SET", "maxmemory", 1, "maxmemory-policy", "allkeys-random")
+        client.call("SET", "x", "y")  # evicts itself, next command
+        client.call("PING")
+        assert b"evicted_keys:1\r\n" in client.call("INFO", "stats")
+        client.call("CONFIG", "SET", "maxmemory", "1gb")
+        client.call("CONFIG", "RESETSTAT")
+        assert b"evicted_keys:0\r\n" in client.call("INFO", "stats")
+    finally:
+        client.close()

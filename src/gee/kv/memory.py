@@ -162,7 +162,8 @@ class Memory:
         # db_overhead per database (tracking only), and their sum.
         self.overheads = [0] * len(self.keyspace.dbs)
         self.overhead = 0
-        self.startup = 0
+        # used_memory of the empty server (its tables), as INFO's used_memory_startup.
+        self.startup = sum(db_overhead(db) for db in self.keyspace.dbs)
         self.peak = 0
         self.evicted_keys = 0
         self.evictor = Evictor(self)
@@ -208,8 +209,6 @@ class Memory:
         self.keys_bytes = total
         self.tracking = True
         self._refresh_all()
-        if not self.startup:
-            self.startup = self.used()
 
     def _stop_tracking(self) -> None:
         keyspace = self.keyspace
@@ -332,8 +331,6 @@ class Memory:
             used = sum(walk(db)[0] + db_overhead(db) for db in self.keyspace.dbs)
         if used > self.peak:
             self.peak = used
-        if not self.startup:
-            self.startup = used
         return used
 
     def tables(self) -> int:
