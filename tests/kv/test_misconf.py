@@ -7,6 +7,7 @@ the snapshot's name is does: the final rename fails for both servers.
 
 from __future__ import annotations
 
+import os
 import shutil
 import time
 from collections.abc import Iterator
@@ -120,5 +121,27 @@ def test_without_save_points_a_failed_bgsave_refuses_nothing(tmp_path: Path) -> 
         assert client.call("CONFIG", "SET", "save", "") == b"+OK\r\n"
         assert client.call("SET", "k", "v") == b"+OK\r\n"
     finally:
+        client.close()
+        server.stop()
+
+
+def test_a_failed_aof_write_refuses_writes(tmp_path: Path) -> None:
+    server = ThreadedServer(dir=str(tmp_path), appendonly="yes", appendfsync="everysec")
+    client = RawClient(server.port)
+    aof = server.server.aof
+    assert aof is not None
+    saved = os.dup(aof.fd)
+    try:
+        assert client.call("SET", "k", "v") == b"+OK\r\n"
+        full = os.open("/dev/full", os.O_WRONLY)
+        os.dup2(full, aof.fd)  # every write to the AOF now fails with ENOSPC
+        os.close(full)
+        client.call("SET", "k", "w")  # its write fails
+        assert client.call("SET", "k", "x").startswith(b"-MISCONF Errors writing to the AOF file: ")
+        assert client.call("PING").startswith(b"-MISCONF")
+        assert client.call("GET", "k") == b"$1\r\nw\r\n"  # reads go on
+    finally:
+        os.dup2(saved, aof.fd)
+        os.close(saved)
         client.close()
         server.stop()
