@@ -39,6 +39,7 @@ _KIND_FLAGS_NAME: Final = struct.Struct(">BBH")
 _KIND_FLAGS_NAME_DEADLINE: Final = struct.Struct(">BBHI")
 _MAX_DEADLINE_MS: Final = 0xFFFFFFFF
 _SLOTS_PER_S: Final = 1000  # deadline buckets are a millisecond wide
+_DEADLINE_SLACK_MS: Final = 5  # added to the deadline the server is told
 _MAX_HTTP_HEAD: Final = 8192
 _MAX_NAMES: Final = 4096  # method names whose encoding a connection keeps
 
@@ -265,7 +266,10 @@ class _Connection(asyncio.Protocol):
     def _timed_entry(self, name: str, timeout: float) -> list[Any]:
         """Return [header tail with deadline, slot, bucket, name, timeout] for such calls."""
         raw = name.encode()
-        deadline_ms = min(max(int(timeout * 1000), 1), _MAX_DEADLINE_MS)
+        # The server gives up a little after the caller: its timer starts when the request
+        # arrives, but the caller's bucket may fire up to a millisecond past the timeout, and
+        # the caller should see its own CallTimeoutError, not the server's timeout reply.
+        deadline_ms = min(max(-int(-timeout * 1000 // 1), 0) + _DEADLINE_SLACK_MS, _MAX_DEADLINE_MS)
         head = _KIND_FLAGS_NAME_DEADLINE.pack(
             wire.REQUEST, wire.FLAG_DEADLINE, len(raw), deadline_ms
         )
