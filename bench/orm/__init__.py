@@ -13,7 +13,17 @@ import tempfile
 from pathlib import Path
 
 from bench.common import Report, Result, ServerError, Table
-from bench.orm.workload import FULL, GEE, OPERATIONS, PEERS, QUICK, SUBJECTS, Sizes, verdict
+from bench.orm.workload import (
+    FULL,
+    GEE,
+    OPERATIONS,
+    PEERS,
+    QUICK,
+    SUBJECTS,
+    Sizes,
+    label,
+    verdict,
+)
 
 __all__ = ["run"]
 
@@ -102,11 +112,12 @@ def run(quick: bool) -> Report:
             " updates run in one transaction; every single insert takes its generated key; every"
             " key is looked up once, in shuffled order; an update adds 1 to the age of an object"
             " loaded beforehand (untimed) and writes it back.",
-            "Bulk insert, the same task for every library: start from one list of 100k plain"
-            " `(name, age, email)` tuples and get them into the table in one transaction with"
-            " the library's bulk call; whatever that call needs made of the tuples (dicts for"
-            " SQLAlchemy) is made inside the timed call; no library builds model objects or"
-            " fetches the generated keys (no ORM's bulk call returns them).",
+            "Bulk insert, the same task for every library: start from one list of"
+            f" {label(sizes.bulk)} plain `(name, age, email)` tuples and get them into the table"
+            " in one transaction with the library's bulk call; whatever that call needs made of"
+            " the tuples (dicts for SQLAlchemy) is made inside the timed call; no library builds"
+            " model objects or fetches the generated keys (none of the bulk calls used returns"
+            " them).",
             "Each library is used the way its documentation writes the operation. Raw is the"
             " limit: sqlite3 / psycopg 3 with hand-written SQL, done the best plain way with"
             " gee.orm's transaction handling (autocommit connection, explicit BEGIN/COMMIT"
