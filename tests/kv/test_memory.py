@@ -235,3 +235,18 @@ def test_info_memory_peak_startup_and_resetstat(tracked: ThreadedServer) -> None
         assert b"evicted_keys:0\r\n" in client.call("INFO", "stats")
     finally:
         client.close()
+
+
+def test_object_idletime_counts_from_the_last_access(tracked: ThreadedServer) -> None:
+    client = RawClient(tracked.port)
+    try:
+        client.call("SET", "read", "v")
+        client.call("SET", "idle", "v")
+        time.sleep(1.2)
+        client.call("GET", "read")
+        client.call("EXISTS", "idle")  # not an access, as in Redis (LOOKUP_NOTOUCH)
+        assert client.call("OBJECT", "IDLETIME", "read") == b":0\r\n"
+        assert client.call("OBJECT", "IDLETIME", "idle") == b":1\r\n"
+        assert client.call("OBJECT", "IDLETIME", "nope") == b"$-1\r\n"
+    finally:
+        client.close()
