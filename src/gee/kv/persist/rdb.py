@@ -74,7 +74,7 @@ _DOUBLE = struct.Struct("<d")
 
 # Files at least this big have their checksum computed by a child process while they are
 # parsed (a pure-Python CRC-64 runs at about 10 MB/s: the fork costs far less than it saves).
-_FORK_CRC_SIZE = 1 << 20
+_FORK_CRC_SIZE = 1 << 18
 
 
 @dataclass(slots=True)
