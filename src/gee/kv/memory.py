@@ -51,6 +51,7 @@ NO_TOUCH = frozenset(
     (b"exists", b"type", b"ttl", b"pttl", b"expiretime", b"pexpiretime", b"object", b"memory")
 )
 
+_KEEP_SIZE = ~ACCESS
 _INT = getsizeof(1 << 45)  # an int object as big as a deadline or a meta entry
 _TUPLE2 = getsizeof((0, b""))
 _FLOAT = getsizeof(0.5)
@@ -352,14 +353,23 @@ class Memory:
         """After a command: note the access to its keys (an EXEC: its queued commands' keys),
         then account for what it wrote."""
         if cmd.first_key > 0 and name not in NO_TOUCH:
-            self.touch(db, cmd.keys(args))
+            if self.lfu:
+                self.touch(db, cmd.keys(args))
+            else:  # the LRU clock, inlined: this runs after every command
+                meta = db.meta
+                clock = int(time.time() * 1000) & ACCESS
+                for key in cmd.keys(args):
+                    m = meta.get(key)
+                    if m is not None:
+                        meta[key] = (m & _KEEP_SIZE) | clock
         if queued:
             for queued_cmd, queued_args in queued:
-                if queued_cmd.name.encode() not in NO_TOUCH:
+                if queued_cmd.name_bytes not in NO_TOUCH:
                     keys = queued_cmd.keys(queued_args)
                     if keys:
                         self.touch(db, keys)
-        self.settle()
+        if self.keyspace.touched:
+            self.settle()
 
     def touch(self, db: Database, keys: list[bytes]) -> None:
         """Note an access to ``keys`` (Redis's lookupKey): LRU clock or LFU counter."""
