@@ -63,6 +63,7 @@ _REPLY_FIXED: Final = wire.HEADER_SIZE - 4  # header bytes counted by a frame's 
 _perf_counter = time.perf_counter
 _copy_context = contextvars.copy_context
 _Task = asyncio.Task
+_current_task = asyncio.current_task
 
 
 class Server:
@@ -379,6 +380,11 @@ class _Connection(asyncio.Protocol):
             return
         methods = self._methods
         codec_id = self._decode_index
+        encode = self._encode
+        loop = self._loop
+        # eager start needs no task running: true in a protocol callback, which this is
+        # unless someone feeds the connection from inside a task
+        eager = self._eager and _current_task(loop) is None
         limit = self.server.max_frame
         unpack = _HEAD.unpack_from
         pos = 0
@@ -404,7 +410,41 @@ class _Connection(asyncio.Protocol):
             except msgspec.DecodeError:
                 break  # _on_frame answers it, naming the field
             pos = stop
-            self._start(seq, method, arg, deadline)
+            if not eager or not method.is_async:
+                self._start(seq, method, arg, deadline)
+                continue
+            # _start's eager path and _answer, inlined: this loop is the server's hot path
+            started = _perf_counter()
+            context = _copy_context()
+            task = _new_task(_Task)
+            coro = method.func(arg)
+            _enter_task(loop, task)
+            try:
+                waiting = context.run(coro.send, None)
+            except StopIteration as done:
+                try:
+                    body = encode(done.value)
+                except Exception as exc:
+                    self._answer(seq, method, started, None, str(exc) or type(exc).__name__)
+                    continue
+                method.calls += 1
+                method.seconds += _perf_counter() - started
+                out = self._out
+                if not out:
+                    loop.call_soon(self._flush)
+                out.append(_REPLY_HEAD.pack(_REPLY_FIXED + len(body), seq, wire.REPLY, 0, 0))
+                out.append(body)
+                continue
+            except Exception as exc:
+                self._answer(seq, method, started, None, str(exc) or type(exc).__name__)
+                continue
+            except asyncio.CancelledError:
+                self._answer(seq, method, started, None, "rpc server: handler cancelled itself")
+                continue
+            finally:
+                _leave_task(loop, task)
+            within = self._limit(deadline)
+            self._spawn(seq, method, started, _resume(coro, waiting), within, task, context)
         if pos < end:
             reader.feed(memoryview(data)[pos:])
 
