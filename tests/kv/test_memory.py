@@ -250,3 +250,58 @@ def test_object_idletime_counts_from_the_last_access(tracked: ThreadedServer) ->
         assert client.call("OBJECT", "IDLETIME", "nope") == b"$-1\r\n"
     finally:
         client.close()
+
+
+_KEYS = st.sampled_from([b"a", b"b", b"c"])
+_VALUES = st.binary(max_size=120)
+_COMMANDS = st.one_of(
+    st.tuples(st.just(b"SET"), _KEYS, _VALUES),
+    st.tuples(st.just(b"APPEND"), _KEYS, _VALUES),
+    st.tuples(st.just(b"RPUSH"), _KEYS, _VALUES, _VALUES),
+    st.tuples(st.just(b"LPOP"), _KEYS),
+    st.tuples(st.just(b"HSET"), _KEYS, _VALUES, _VALUES),
+    st.tuples(st.just(b"HDEL"), _KEYS, _VALUES),
+    st.tuples(st.just(b"SADD"), _KEYS, _VALUES),
+    st.tuples(st.just(b"SREM"), _KEYS, _VALUES),
+    st.tuples(st.just(b"ZADD"), _KEYS, st.integers(-5, 5).map(lambda n: b"%d" % n), _VALUES),
+    st.tuples(st.just(b"ZPOPMIN"), _KEYS),
+    st.tuples(st.just(b"DEL"), _KEYS),
+    st.tuples(st.just(b"EXPIRE"), _KEYS, st.just(b"100")),
+    st.tuples(st.just(b"PERSIST"), _KEYS),
+    st.tuples(st.just(b"RENAME"), _KEYS, _KEYS),
+    st.tuples(st.just(b"COPY"), _KEYS, _KEYS, st.just(b"DB"), st.just(b"1")),
+    st.tuples(st.just(b"MOVE"), _KEYS, st.just(b"1")),
+    st.tuples(st.just(b"SWAPDB"), st.just(b"0"), st.just(b"1")),
+    st.tuples(st.just(b"FLUSHDB")),
+)
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(_COMMANDS, max_size=40))
+def test_running_total_survives_any_command_sequence(commands: list[tuple[bytes, ...]]) -> None:
+    server = _hypothesis_server()
+    client = RawClient(server.port)
+    try:
+        client.call("FLUSHALL")
+        client.pipeline([list(command) for command in commands])
+        stored, fresh = _recount(server)
+        assert stored == fresh, f"running total {stored}; fresh estimate {fresh}"
+    finally:
+        client.close()
+
+
+_SERVERS: list[ThreadedServer] = []
+
+
+def _hypothesis_server() -> ThreadedServer:
+    """One tracked server shared by every example (a fixture would be per test)."""
+    if not _SERVERS:
+        _SERVERS.append(ThreadedServer(maxmemory="1gb"))
+    return _SERVERS[0]
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _stop_hypothesis_server() -> Iterator[None]:
+    yield
+    while _SERVERS:
+        _SERVERS.pop().stop()
