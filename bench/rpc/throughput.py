@@ -34,7 +34,7 @@ CASE = "struct echo"
 
 GEE = "gee.rpc msgpack"
 GEE_JSON = "gee.rpc json"
-GEE_TASKS = "gee.rpc msgpack, task per request"
+GEE_TASKS = "gee.rpc msgpack --no-eager"
 GO = "Go net/rpc"
 GRPC = "grpc.aio"
 RPYC = "rpyc"
@@ -257,7 +257,7 @@ def _method_notes(load: Load) -> list[str]:
         " servers each time, keeping each subject's median round. p50/p99: per-call latency"
         " as the caller sees it.",
         "gee.rpc rows use the default server (eager start: a handler runs inside the read and"
-        " its task is scheduled only if it waits); the task-per-request row serves with"
+        " its task is scheduled only if it waits); the --no-eager row serves with"
         " `gee rpc serve --no-eager` (every request scheduled as a task first).",
         "How each keeps 64 in flight: gee.rpc (`gee rpc serve`, uvloop; the client on uvloop)"
         " and the raw echo: 64 coroutines on one connection. grpc.aio: 64 coroutines on one"
