@@ -305,3 +305,18 @@ def _stop_hypothesis_server() -> Iterator[None]:
     yield
     while _SERVERS:
         _SERVERS.pop().stop()
+
+
+def test_a_served_blocked_client_is_accounted(tracked: ThreadedServer) -> None:
+    waiter = RawClient(tracked.port)
+    pusher = RawClient(tracked.port)
+    try:
+        waiter.send("BLMOVE", "q", "dst", "LEFT", "RIGHT", 5)
+        time.sleep(0.1)
+        pusher.call("RPUSH", "q", "x" * 500, "y" * 500)
+        assert waiter.read() == b"$500\r\n" + b"x" * 500 + b"\r\n"
+        stored, fresh = _recount(tracked)
+        assert stored == fresh
+    finally:
+        waiter.close()
+        pusher.close()
