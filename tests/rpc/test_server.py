@@ -379,6 +379,15 @@ class Eager:
             await asyncio.sleep(0.01)
         return n
 
+    async def Inspect(self, n: int) -> list[bool]:
+        # what a tracer or a library may ask of the current task, before and after a wait:
+        # before, the task is not started yet, and must not crash the server for asking
+        task = asyncio.current_task()
+        assert task is not None
+        before = [task.get_coro() is not None, task.done(), task.cancelling() == 0]
+        await asyncio.sleep(0)
+        return [*before, task.get_coro() is not None]
+
     async def CancelSelf(self, n: int) -> int:
         task = asyncio.current_task()
         assert task is not None
@@ -427,6 +436,8 @@ async def test_handlers_see_one_task_eager_or_not(eager: bool) -> None:
             assert await client.call("Eager.TimeoutFirst", 9) == 9
             assert await client.call("Eager.GroupFirst", 5) == 10
             assert await client.call("Eager.CancelSelf", 4) == -4
+            inspected = await client.call("Eager.Inspect", 0)
+            assert inspected == [not eager, False, True, True], f"got {inspected}"
             assert await client.call("Eager.Now", 10) == 10
         now, after_await, _ = service.tasks
         assert now is not None, "a handler that never waits has no current task"

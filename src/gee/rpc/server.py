@@ -23,6 +23,7 @@ import contextvars
 import logging
 import os
 import struct
+import sys
 import time
 import types
 from collections.abc import Awaitable, Callable, Coroutine, Generator
@@ -46,6 +47,28 @@ log = logging.getLogger("gee.rpc")
 # Eager handlers need asyncio's C Task, which can be allocated first and initialised later
 # (the pure-Python one cannot): see Server._start.
 EAGER_SUPPORTED: Final = asyncio.Task is getattr(asyncio.tasks, "_CTask", None)
+
+
+class _HandlerTask(asyncio.Task):  # type: ignore[type-arg]
+    """The Task of an eager handler: allocated before its first step, initialised only if it waits.
+
+    Until then it is a C Task whose fields are empty: the methods asyncio.timeout() and TaskGroup
+    use (cancel, cancelling, uncancel, done) work, most others raise RuntimeError, but C
+    ``get_coro()`` (and ``get_context()`` from 3.12) would read a NULL pointer and crash the
+    process; here they return None until the task is started.
+    """
+
+    __slots__ = ()
+
+    def get_coro(self) -> Any:
+        return super().get_coro() if self._loop is not None else None
+
+    if sys.version_info >= (3, 12):
+
+        def get_context(self) -> Any:
+            return super().get_context() if self._loop is not None else None
+
+
 _new_task = asyncio.Task.__new__
 _enter_task = asyncio.tasks._enter_task
 _leave_task = asyncio.tasks._leave_task
@@ -62,7 +85,7 @@ _REPLY_HEAD: Final = _HEAD  # a reply: length, seq, kind, no flags, no name
 _REPLY_FIXED: Final = wire.HEADER_SIZE - 4  # header bytes counted by a frame's length
 _perf_counter = time.perf_counter
 _copy_context = contextvars.copy_context
-_Task = asyncio.Task
+_Task = _HandlerTask
 _current_task = asyncio.current_task
 
 
