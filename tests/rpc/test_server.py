@@ -385,6 +385,7 @@ class Eager:
         task = asyncio.current_task()
         assert task is not None
         before = [task.get_coro() is not None, task.done(), task.cancelling() == 0]
+        assert repr(task)
         await asyncio.sleep(0)
         return [*before, task.get_coro() is not None]
 

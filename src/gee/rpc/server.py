@@ -55,13 +55,16 @@ class _HandlerTask(asyncio.Task):  # type: ignore[type-arg]
     Until then it is a C Task whose fields are empty: the methods asyncio.timeout() and TaskGroup
     use (cancel, cancelling, uncancel, done) work, most others raise RuntimeError, but C
     ``get_coro()`` (and ``get_context()`` from 3.12) would read a NULL pointer and crash the
-    process; here they return None until the task is started.
+    process; here they return None until the task is started, and ``repr()`` says so.
     """
 
     __slots__ = ()
 
     def get_coro(self) -> Any:
         return super().get_coro() if self._loop is not None else None
+
+    def __repr__(self) -> str:
+        return super().__repr__() if self._loop is not None else "<Task not started (eager)>"
 
     if sys.version_info >= (3, 12):
 
