@@ -61,16 +61,17 @@ class _Connection(asyncio.Protocol):
         self.closed: asyncio.Future[None] = self.loop.create_future()
         # seq -> the future of a call awaiting its reply (resolved with the undecoded body)
         self.pending: dict[int, asyncio.Future[Any]] = {}
-        # seq -> the timer of a call with a timeout; calls without one have no entry
+        # seq -> the deadline bucket of a call with a timeout; calls without one have no entry
         self.timers: dict[int, set[int]] = {}
-        # (name, timeout) -> [its request header tail with the deadline, current slot, bucket]
+        # (name, timeout) -> [header tail with the deadline, current slot, bucket, name, timeout]
         self._timed: dict[tuple[str, float], list[Any]] = {}
         # id(bucket) -> its timer, for every bucket still waiting
         self._bucket_timers: dict[int, asyncio.TimerHandle] = {}
         self.seq = 0
         self.encode = self.codec.encode
         self._create_future = self.loop.create_future
-        # True once the transport is closing or lost: no request may be queued any more
+        # False only between connection_made and closing or losing the transport: while it is
+        # True no request may be queued
         self.closing = True
         self.jsonrpc = client.jsonrpc
         self.max_frame = client.max_frame
