@@ -29,7 +29,7 @@ from typing import Any, BinaryIO
 
 from gee.kv.errors import RDBError
 from gee.kv.persist import lzf
-from gee.kv.persist.crc64 import Forked, crc64
+from gee.kv.persist.crc64 import crc64
 from gee.kv.zset import ZSet
 
 # The version this writer stamps on files and DUMP payloads (Redis 7.0's).
@@ -71,10 +71,6 @@ _QUICKLIST_PLAIN = 1
 _QUICKLIST_PACKED = 2
 
 _DOUBLE = struct.Struct("<d")
-
-# Files at least this big have their checksum computed by a child process while they are
-# parsed (a pure-Python CRC-64 runs at about 10 MB/s: the fork costs far less than it saves).
-_FORK_CRC_SIZE = 1 << 18
 
 
 @dataclass(slots=True)
@@ -508,11 +504,6 @@ def load(data: bytes, *, verify_checksum: bool = True) -> RDBFile:
     version = int(data[5:9])
     if not 1 <= version <= RDB_VERSION:
         raise RDBError(f"can't handle RDB format version {version}")
-    # A file that ends with its checksum (as every writer leaves it) has it computed by a child
-    # process during the parse, when it is big enough for that to pay.
-    stored = int.from_bytes(data[-8:], "little") if version >= 5 else 0
-    checking = verify_checksum and stored != 0
-    forked = Forked(memoryview(data)[:-8]) if checking and len(data) >= _FORK_CRC_SIZE else None
     collecting = gc.isenabled()
     gc.disable()  # a parse allocates millions of objects and makes no cycles
     try:
@@ -525,10 +516,7 @@ def load(data: bytes, *, verify_checksum: bool = True) -> RDBFile:
                 raise _truncated(data)
             stored = int.from_bytes(data[end : end + 8], "little")
             if verify_checksum and stored:
-                if forked is not None and end == len(data) - 8:
-                    actual = forked.result()
-                else:
-                    actual = crc64(data[:end])
+                actual = crc64(memoryview(data)[:end])
                 if actual != stored:
                     raise RDBError(
                         f"RDB checksum mismatch: stored 0x{stored:016x}, computed 0x{actual:016x}"
@@ -541,8 +529,6 @@ def load(data: bytes, *, verify_checksum: bool = True) -> RDBFile:
             # refcounting still frees them when keys go.
             gc.freeze()
             gc.enable()
-        if forked is not None:
-            forked.close()
     return out
 
 
