@@ -6,8 +6,10 @@ and a new object's key known, before the next — "one by one"); ORM bulk INSERT
 (``session.execute(insert(User), [dicts])``); ``session.scalars(select(User)).all()``;
 ``session.get(User, pk)`` in a fresh session (an empty identity map). Core: ``conn.execute(stmt,
 params)`` with ``inserted_primary_key``; a list of dicts for bulk (``executemany``, or
-"insertmanyvalues" batches on PostgreSQL); ``Row`` objects for reads (Core's objects: named-tuple
-rows with attribute access); ``update(users).where(...).values(...)`` per row.
+"insertmanyvalues" batches on PostgreSQL); reads turn each ``Row`` into the same ``UserRow``
+dataclass raw builds (Core has no model objects; its C-built, read-only rows alone would do less
+than the task, "select into objects", and less than raw, its limit);
+``update(users).where(...).values(...)`` per row.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from sqlalchemy import Column, Integer, MetaData, String, create_engine, insert,
 from sqlalchemy import Table as CoreTable
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
 
-from bench.orm.subject import Database, RowData, Subject
+from bench.orm.subject import Database, RowData, Subject, UserRow
 
 __all__ = ["core", "orm"]
 
@@ -129,12 +131,13 @@ class AlchemyCore(Subject):
 
     def select_all(self) -> Sequence[Any]:
         with self.engine.connect() as conn:
-            rows: Sequence[Any] = conn.execute(select(users)).all()
-            return rows
+            return [UserRow(*row) for row in conn.execute(select(users))]
 
     def get_each(self, ids: Sequence[int]) -> list[Any]:
         with self.engine.connect() as conn:
-            return [conn.execute(select(users).where(users.c.id == pk)).one() for pk in ids]
+            return [
+                UserRow(*conn.execute(select(users).where(users.c.id == pk)).one()) for pk in ids
+            ]
 
     def load(self) -> Sequence[Any]:
         return self.select_all()
