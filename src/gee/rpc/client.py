@@ -42,6 +42,7 @@ _SLOTS_PER_S: Final = 1000  # deadline buckets are a millisecond wide
 _DEADLINE_SLACK_MS: Final = 5  # added to the deadline the server is told
 _MAX_HTTP_HEAD: Final = 8192
 _MAX_NAMES: Final = 4096  # method names whose encoding a connection keeps
+_BURST_PARTS: Final = 96  # queued parts (32 requests) sent without waiting for the burst's end
 
 
 class _Connection(asyncio.Protocol):
@@ -238,10 +239,15 @@ class _Connection(asyncio.Protocol):
         self.pending[seq] = fut
         if timed is not None:
             self._deadline(seq, timed)
-        # requests made in one loop iteration leave in one send (see the server's write)
+        # Requests made in one loop iteration leave in one send (see the server's write), a
+        # long burst in pieces of 32: with one send per burst, client and server take turns,
+        # each idle while the other works; sending the first requests while making the next
+        # lets the server answer them meanwhile, on another core (+20-30% in bench/rpc).
         if not out:
             self.loop.call_soon(self._flush)
         out += parts
+        if len(out) >= _BURST_PARTS:
+            self._flush()
         return fut
 
     def _deadline(self, seq: int, timed: list[Any]) -> None:
@@ -288,6 +294,8 @@ class _Connection(asyncio.Protocol):
         return tail
 
     def _flush(self) -> None:
+        if not self._out:
+            return  # sent already, as a piece of a long burst
         out, self._out = self._out, []
         transport = self.transport
         if transport is not None and not transport.is_closing():
