@@ -141,6 +141,9 @@ async def _gee(port: int, codec: str, rec: Recorder, n: int, warmup: float, secs
         await client.close()
 
 
+_RAW_BURST = 32  # requests sent without waiting for the end of the burst, as gee.rpc's client
+
+
 class _RawClient(asyncio.Protocol):
     """Length-prefixed frames; the echo keeps order, so replies match a FIFO of futures."""
 
@@ -167,15 +170,21 @@ class _RawClient(asyncio.Protocol):
         del buf[:pos]
 
     def send(self, body: bytes) -> asyncio.Future[bytes]:
-        # what gee's client does too: requests of one loop iteration leave in one write
+        # what gee's client does too: requests of one loop iteration leave in one write, a
+        # long burst in pieces of 32 (without them this echo was ~1.4x slower: client and
+        # server took turns instead of working at once, and it would be no limit for gee)
         if not self.out:
             self.loop.call_soon(self.flush)
         self.out.append(struct.pack(">I", len(body)) + body)
         fut = self.loop.create_future()
         self.waiting.append(fut)
+        if len(self.out) >= _RAW_BURST:
+            self.flush()
         return fut
 
     def flush(self) -> None:
+        if not self.out:
+            return  # sent already, as a piece of a long burst
         out, self.out = self.out, []
         assert self.transport is not None
         self.transport.write(b"".join(out))

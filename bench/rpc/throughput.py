@@ -269,7 +269,9 @@ def _method_notes(load: Load) -> list[str]:
         " blocking connection). Go: net/rpc with gob, one rpc.Client shared by 64 goroutines.",
         "The raw echo is the limit: u32 length-prefixed frames echoed by an asyncio+uvloop"
         " protocol without decoding (the client encodes and decodes the struct with msgspec"
-        " and matches replies in order).",
+        " and matches replies in order). Its client writes as gee.rpc's does: a loop"
+        " iteration's requests in one send, a long burst in sends of 32 (so that client and"
+        " server work at once rather than in turns; the raw echo runs ~1.4× faster with it).",
         "Issue 6 measured on this machine kind before gee existed (calls/s): raw ≈118k;"
         " Go net/rpc ≈73k; rpyc ≈27k; Pyro5 ≈10k; grpc.aio ≈3.6k.",
     ]
