@@ -119,6 +119,17 @@ class Report:
 # --- numbers and ratios ---------------------------------------------------------------------------
 
 
+def median_result(rounds: list[Result]) -> Result:
+    """The round with the median value (the lower middle of an even count), so that a burst of
+    load elsewhere on a small machine costs one round, not the figure; the last round that did
+    not succeed, if any."""
+    bad = [r for r in rounds if r.status != "ok" or r.value is None]
+    if bad:
+        return bad[-1]
+    ordered = sorted(rounds, key=lambda r: r.value or 0.0)
+    return ordered[(len(ordered) - 1) // 2]
+
+
 def ratio(ours: float | None, theirs: float | None, higher_is_better: bool) -> float | None:
     """How many times better ``ours`` is than ``theirs``: above 1 means ahead.
 

@@ -26,6 +26,7 @@ from bench.common import (
     format_number,
     format_ratio,
     markdown_table,
+    median_result,
     ratio,
     replace_section,
     report_markdown,
@@ -510,9 +511,9 @@ def test_cache_peer_endpoint_target_is_half_of_go() -> None:
 
 def test_cache_peer_endpoint_keeps_the_median_round_or_the_failure() -> None:
     rounds = [Result("gee", cache_peer.CASE, value) for value in (30.0, 10.0, 20.0, 40.0)]
-    assert cache_peer.median_round(rounds).value == 20.0
+    assert median_result(rounds).value == 20.0
     failed = Result("gee", cache_peer.CASE, status="failed", detail="died")
-    assert cache_peer.median_round([rounds[0], failed]) is failed
+    assert median_result([rounds[0], failed]) is failed
 
 
 def test_cache_cluster_keys_belong_to_the_node_asked_for() -> None:
@@ -644,7 +645,6 @@ def test_orm_times_become_multiples_of_raw_and_a_verdict_per_target() -> None:
 
 
 def test_web_keeps_each_subjects_median_round() -> None:
-    from bench.web.http_bench import median_result
 
     rounds = [Result("gee.web", "plaintext", value=v) for v in (30_000.0, 10_000.0, 20_000.0)]
     assert median_result(rounds).value == 20_000.0

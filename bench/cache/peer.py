@@ -19,7 +19,7 @@ from typing import Literal
 
 from bench import BENCH_DIR
 from bench.cache.node import GROUP, value_of
-from bench.common import Result, Server, ServerError, Table, free_port, http_get
+from bench.common import Result, Server, ServerError, Table, free_port, http_get, median_result
 from bench.web import http_bench
 from bench.web.http_bench import Load, WrkStats, parse_wrk, wrk_argv
 
@@ -199,16 +199,6 @@ def measure(subject: Subject, load: Load, setup: Setup) -> Result:
     return result
 
 
-def median_round(rounds: list[Result]) -> Result:
-    """The round with the median req/s (the lower middle of an even count); a failed or
-    unavailable round if there is one."""
-    bad = [r for r in rounds if r.status != "ok"]
-    if bad:
-        return bad[-1]
-    ordered = sorted(rounds, key=lambda r: r.value or 0.0)
-    return ordered[(len(ordered) - 1) // 2]
-
-
 def run(quick: bool, setup: Setup) -> Table:
     """Measure every node; print each figure as it comes."""
     load, rounds = (QUICK, QUICK_ROUNDS) if quick else (FULL, FULL_ROUNDS)
@@ -224,7 +214,7 @@ def run(quick: bool, setup: Setup) -> Table:
             shown = f"{result.value:,.0f} req/s" if result.value is not None else result.status
             print(f"  round {n + 1}/{rounds}: {subject.name:<24} {shown}", flush=True)
             done.append(result)
-    results = [median_round(measured[s.name]) for s in subjects]
+    results = [median_result(measured[s.name]) for s in subjects]
     table = Table(
         title=(
             f"Peer endpoint, one node: wrk -t1 -c{load.connections} -d{load.duration}s"

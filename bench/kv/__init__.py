@@ -37,6 +37,10 @@ def run(quick: bool) -> Report:
         " (flushed) with 16 commands in flight per connection. On these 2 cores -P 1 is bound"
         " by the benchmark client (even a trivial server nears Redis there), so server capacity"
         " shows at -P 16.",
+        f"Rounds: {throughput.ROUNDS} passes through redis-server and gee.kv (fresh processes"
+        " each pass), each command keeping its median pass (p50/p99 from that pass); fakeredis"
+        " runs in the first pass only. One run of the same server was seen to swing by a third"
+        " from one minute to the next on this machine.",
         f"fakeredis runs with -n {load.python_requests:,} per test instead of"
         f" {load.requests:,}, which would take minutes per run at its speed; req/s is a"
         " steady-state rate, so the figures stay comparable (50 connections are opened once per"
@@ -74,7 +78,8 @@ def run(quick: bool) -> Report:
         " server in a fresh process with `--appendonly yes --appendfsync <policy> --save ''` and"
         " a fresh data dir on the machine's disk. Redis 7.0 keeps its AOF as a base file and"
         " an incremental file under appendonlydir/, gee.kv as one appendonly.aof; both rewrite"
-        " automatically at their default thresholds (64 MB), which these runs do not reach.",
+        " automatically at their default thresholds (64 MB), which these runs do not reach."
+        f" {throughput.ROUNDS} passes through both servers, each case keeping its median pass.",
         "Checks: those of the throughput tables (no error reply; the keys hold what the run"
         f" wrote), and the data dir must grow by at least {persistence.MIN_BYTES} bytes per"
         " request during each run (every write logged).",

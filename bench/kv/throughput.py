@@ -16,7 +16,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
-from bench.common import Result, Server, ServerError, Table
+from bench.common import Result, Server, ServerError, Table, median_result
 from bench.kv.servers import (
     GEE,
     PYTHON_PEERS,
@@ -36,6 +36,7 @@ __all__ = [
     "DEPTHS",
     "FULL",
     "QUICK",
+    "ROUNDS",
     "Load",
     "Row",
     "benchmark_argv",
@@ -71,6 +72,11 @@ class Load:
 
 FULL = Load(requests=100_000, python_requests=20_000)
 QUICK = Load(requests=2_000, python_requests=2_000)
+# Passes through redis-server and gee.kv, fresh processes each time; each command keeps its
+# median pass. On 2 small cores one run of the same server swings by a third from one minute to
+# the next, so one pass per server would compare moments, not servers. The Python peers, 10-50x
+# slower, run once.
+ROUNDS = 3
 
 
 @dataclass(frozen=True)
@@ -248,10 +254,18 @@ def run(quick: bool) -> list[Table]:
     if shutil.which("redis-benchmark") is None:
         raise SystemExit("redis-benchmark is not installed (Debian: apt-get install redis-tools)")
     load = QUICK if quick else FULL
+    rounds: dict[tuple[int, str, str], list[Result]] = {}
+    for number in range(1 if quick else ROUNDS):
+        print(f"  round {number + 1}", flush=True)
+        for subject in SUBJECTS:
+            if number and subject in PYTHON_PEERS:
+                continue
+            for depth, results in measure(subject, load).items():
+                for result in results:
+                    rounds.setdefault((depth, subject.name, result.case), []).append(result)
     by_depth: dict[int, list[Result]] = {depth: [] for depth in DEPTHS}
-    for subject in SUBJECTS:
-        for depth, results in measure(subject, load).items():
-            by_depth[depth] += results
+    for (depth, _, _), results in rounds.items():
+        by_depth[depth].append(median_result(results))
     peers = [s.name for s in SUBJECTS if s != GEE]
     python_n = (
         f"; the Python peers -n {load.python_requests:,}"

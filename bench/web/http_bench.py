@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Literal
 
 from bench import BENCH_DIR
-from bench.common import Result, Server, ServerError, Table, free_port, http_get
+from bench.common import Result, Server, ServerError, Table, free_port, http_get, median_result
 
 __all__ = ["ENDPOINTS", "SUBJECTS", "WrkStats", "parse_wrk", "run"]
 
@@ -272,12 +272,3 @@ def run(quick: bool) -> Table:
                 rounds.setdefault((subject.name, endpoint.name), []).append(result)
     table.results.extend(median_result(results) for results in rounds.values())
     return table
-
-
-def median_result(results: list[Result]) -> Result:
-    """The median round by req/s (the lower middle of an even count); a failure if any failed."""
-    failed = [r for r in results if r.value is None]
-    if failed:
-        return failed[0]
-    ordered = sorted(results, key=lambda r: r.value or 0.0)
-    return ordered[(len(ordered) - 1) // 2]
