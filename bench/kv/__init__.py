@@ -37,10 +37,12 @@ def run(quick: bool) -> Report:
         " (flushed) with 16 commands in flight per connection. On these 2 cores -P 1 is bound"
         " by the benchmark client (even a trivial server nears Redis there), so server capacity"
         " shows at -P 16.",
-        f"Rounds: {throughput.ROUNDS} passes through redis-server and gee.kv (fresh processes"
-        " each pass), each command keeping its median pass (p50/p99 from that pass); fakeredis"
-        " runs in the first pass only. One run of the same server was seen to swing by a third"
-        " from one minute to the next on this machine.",
+        f"Rounds: {throughput.ROUNDS} passes; in each, redis-server and gee.kv are started"
+        " afresh and each command runs on one right after the other (one redis-benchmark -t"
+        " <command> per server, checked as below), so the two figures of a row were taken"
+        " seconds apart; each keeps its median pass (p50/p99 from that pass). fakeredis runs"
+        " once. One run of the same server was seen to swing by a third from one minute to the"
+        " next on this machine.",
         f"fakeredis runs with -n {load.python_requests:,} per test instead of"
         f" {load.requests:,}, which would take minutes per run at its speed; req/s is a"
         " steady-state rate, so the figures stay comparable (50 connections are opened once per"
@@ -73,13 +75,14 @@ def run(quick: bool) -> Report:
         "Target (issue 4): gee.kv's RSS ≤ 3× redis-server's, i.e. ≥ 0.33× in the ratio columns.",
     ]
     aof_tables[-1].notes += [
-        f"Commands: redis-benchmark -t {','.join(persistence.COMMANDS)} -c"
-        f" {throughput.CLIENTS}, -P 1 then -P 16 on the same server (flushed between), each"
-        " server in a fresh process with `--appendonly yes --appendfsync <policy> --save ''` and"
-        " a fresh data dir on the machine's disk. Redis 7.0 keeps its AOF as a base file and"
-        " an incremental file under appendonlydir/, gee.kv as one appendonly.aof; both rewrite"
-        " automatically at their default thresholds (64 MB), which these runs do not reach."
-        f" {throughput.ROUNDS} passes through both servers, each case keeping its median pass.",
+        f"Commands: redis-benchmark -t <command> -c {throughput.CLIENTS} for each of"
+        f" {', '.join(persistence.COMMANDS)}, at -P 1 then -P 16, each run on one server right"
+        " after the other (flushed before each run); both servers in fresh processes with"
+        " `--appendonly yes --appendfsync <policy> --save ''` and fresh data dirs on the"
+        " machine's disk. Redis 7.0 keeps its AOF as a base file and an incremental file under"
+        " appendonlydir/, gee.kv as one appendonly.aof; both rewrite automatically at their"
+        " default thresholds (64 MB), which these runs do not reach."
+        f" {throughput.ROUNDS} passes, each case keeping its median pass.",
         "Checks: those of the throughput tables (no error reply; the keys hold what the run"
         f" wrote), and the data dir must grow by at least {persistence.MIN_BYTES} bytes per"
         " request during each run (every write logged).",

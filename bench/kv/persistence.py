@@ -1,20 +1,23 @@
 """Write throughput with the append-only file on: redis-benchmark against redis-server and gee.kv,
 both with ``appendonly yes`` and the same ``appendfsync``, first ``everysec`` then ``always``.
 
-Each server runs in a fresh process with a fresh data dir (on the disk the temp dir is on) and
-``save ''``; redis-benchmark runs SET, LPUSH and HSET at -P 1 and then -P 16 on the same process
-(flushed between). Besides the checks of the throughput tables (redis-benchmark stops at the first
-error reply; the keys hold what the run wrote), the server's data dir must have grown by at least
-``MIN_BYTES`` per request during the run: a server that acknowledged writes without logging them
-fails instead of posting a number.
+Each pass starts both servers in fresh processes with fresh data dirs (on the disk the temp dir
+is on) and ``save ''``; redis-benchmark runs SET, LPUSH and HSET at -P 1 and then -P 16, each on
+one server right after the other (flushed before each run). Besides the checks of the
+throughput tables (redis-benchmark stops at the first error reply; the keys hold what the run
+wrote), the server's data dir must have grown by at least ``MIN_BYTES`` per request during the
+run: a server that acknowledged writes without logging them fails instead of posting a number.
 """
 
 from __future__ import annotations
 
+import contextlib
 import shutil
+from collections.abc import Sequence
 from pathlib import Path
+from typing import Literal
 
-from bench.common import Result, ServerError, Table, format_ratio, median_result, ratio
+from bench.common import Result, Server, ServerError, Table, format_ratio, median_result, ratio
 from bench.kv.servers import GEE, REDIS, Subject, missing, serve
 from bench.kv.throughput import CLIENTS, DEPTHS, FULL, QUICK, ROUNDS, measure_depth
 
@@ -39,52 +42,69 @@ def directory_bytes(path: Path) -> int:
     return sum(f.stat().st_size for f in path.rglob("*") if f.is_file())
 
 
-def measure(subject: Subject, policy: str, requests: int) -> list[Result]:
-    """Start ``subject`` with the AOF under ``policy``; a run per depth; Results by case."""
-    reason = missing(subject)
-    if reason is not None:
-        return [
-            Result(subject.name, case(c, d), status="unavailable", detail=reason)
-            for d in DEPTHS
-            for c in COMMANDS
-        ]
+def measure(subjects: Sequence[Subject], policy: str, requests: int) -> list[Result]:
+    """Start every subject afresh with the AOF under ``policy``, all serving at once; run each
+    (depth, command) on one subject right after the other, so that the figures compared were
+    taken seconds apart. A Result per subject and case."""
     results: list[Result] = []
     options = {"appendonly": "yes", "appendfsync": policy}
-    try:
-        with serve(subject, options=options) as (server, port):
-            assert server.cwd is not None  # serve() runs it in its data dir
-            data_dir = server.cwd
-            for depth in DEPTHS:
-                before = directory_bytes(data_dir)
-                want = MIN_BYTES * requests * len(COMMANDS)
-
-                def logged(before: int = before, want: int = want) -> None:
-                    grown = directory_bytes(data_dir) - before
-                    if grown < want:
-                        raise ServerError(
-                            f"its data dir grew {grown:,} bytes during the run; an AOF of"
-                            f" every write is at least {want:,}"
-                        )
-
-                ran = measure_depth(subject, server, port, requests, depth, COMMANDS, logged)
-                for result in ran:
-                    result.case = case(result.case, depth)
-                results += ran
-                shown = ", ".join(
-                    f"{r.case} {r.value:,.0f}" if r.value is not None else f"{r.case} {r.status}"
-                    for r in ran
-                )
-                print(f"  {subject.name:<12} {policy:<8} {shown}", flush=True)
-    except (ServerError, OSError) as exc:
-        done = {r.case for r in results}
-        detail = " ".join(str(exc).split())
-        results += [
-            Result(subject.name, case(c, d), status="failed", detail=detail)
-            for d in DEPTHS
-            for c in COMMANDS
-            if case(c, d) not in done
-        ]
+    with contextlib.ExitStack() as stack:
+        running: list[tuple[Subject, Server, int]] = []
+        for subject in subjects:
+            reason = missing(subject)
+            failure: tuple[Literal["failed", "unavailable"], str] | None = None
+            if reason is not None:
+                failure = ("unavailable", reason)
+            else:
+                try:
+                    server, port = stack.enter_context(serve(subject, options=options))
+                    running.append((subject, server, port))
+                except (ServerError, OSError) as exc:
+                    failure = ("failed", " ".join(str(exc).split()))
+            if failure is not None:
+                results += [
+                    Result(subject.name, case(c, d), status=failure[0], detail=failure[1])
+                    for d in DEPTHS
+                    for c in COMMANDS
+                ]
+        for depth in DEPTHS:
+            for command in COMMANDS:
+                for subject, server, port in running:
+                    results.append(_measure_one(subject, server, port, requests, depth, command))
+        for subject, *_ in running:
+            shown = ", ".join(
+                f"{r.case} {r.value:,.0f}" if r.value is not None else f"{r.case} {r.status}"
+                for r in results
+                if r.subject == subject.name
+            )
+            print(f"  {subject.name:<12} {policy:<8} {shown}", flush=True)
     return results
+
+
+def _measure_one(
+    subject: Subject, server: Server, port: int, requests: int, depth: int, command: str
+) -> Result:
+    """One checked redis-benchmark run of ``command``: its writes must reach the data dir."""
+    assert server.cwd is not None  # serve() runs it in its data dir
+    data_dir = server.cwd
+    before = directory_bytes(data_dir)
+    want = MIN_BYTES * requests
+
+    def logged() -> None:
+        grown = directory_bytes(data_dir) - before
+        if grown < want:
+            raise ServerError(
+                f"its data dir grew {grown:,} bytes during the run; an AOF of"
+                f" every write is at least {want:,}"
+            )
+
+    try:
+        (result,) = measure_depth(subject, server, port, requests, depth, (command,), logged)
+    except (ServerError, OSError) as exc:
+        detail = " ".join(str(exc).split())
+        result = Result(subject.name, command, status="failed", detail=detail)
+    result.case = case(command, depth)
+    return result
 
 
 def target_note(table: Table) -> str:
@@ -129,9 +149,8 @@ def run(quick: bool) -> list[Table]:
         )
         rounds: dict[tuple[str, str], list[Result]] = {}
         for _ in range(1 if quick else ROUNDS):
-            for subject in (REDIS, GEE):
-                for result in measure(subject, policy, requests):
-                    rounds.setdefault((subject.name, result.case), []).append(result)
+            for result in measure((REDIS, GEE), policy, requests):
+                rounds.setdefault((result.subject, result.case), []).append(result)
         table.results += [median_result(results) for results in rounds.values()]
         tables.append(table)
     tables[0].notes.append(target_note(tables[0]))

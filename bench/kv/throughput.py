@@ -9,6 +9,7 @@ fails instead of posting a number.
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import shutil
 import subprocess
@@ -43,6 +44,7 @@ __all__ = [
     "benchmark_error",
     "expected_state",
     "measure_depth",
+    "measure_interleaved",
     "parse_csv",
     "run",
 ]
@@ -72,11 +74,11 @@ class Load:
 
 FULL = Load(requests=100_000, python_requests=20_000)
 QUICK = Load(requests=2_000, python_requests=2_000)
-# Passes through redis-server and gee.kv, fresh processes each time; each command keeps its
-# median pass. On 2 small cores one run of the same server swings by a third from one minute to
-# the next, so one pass per server would compare moments, not servers. The Python peers, 10-50x
-# slower, run once.
-ROUNDS = 3
+# Passes through redis-server and gee.kv, fresh processes each time, each command run on one
+# right after the other; each command keeps its median pass. On 2 small cores one run of the same
+# server swings by a third from one minute to the next, so one pass per server would compare
+# moments, not servers. The Python peers, 10-50x slower, run once.
+ROUNDS = 5
 
 
 @dataclass(frozen=True)
@@ -249,23 +251,83 @@ def _progress(subject: Subject, depth: int, results: list[Result]) -> None:
     print(f"  {subject.name:<12} -P {depth:<2} {shown}", flush=True)
 
 
+def measure_interleaved(
+    subjects: Sequence[Subject], load: Load, rounds: int
+) -> dict[tuple[int, str, str], list[Result]]:
+    """``rounds`` passes; in each, every subject is started afresh and all serve at once, and
+    each (depth, command) runs on one subject right after the other, so that the figures put
+    side by side were taken seconds apart. Results by (depth, subject, command), one per pass."""
+    out: dict[tuple[int, str, str], list[Result]] = {}
+
+    def record(depth: int, results: list[Result]) -> None:
+        for result in results:
+            out.setdefault((depth, result.subject, result.case), []).append(result)
+
+    def give_up(
+        subject: Subject, depth: int, status: Literal["failed", "unavailable"], detail: str
+    ) -> None:
+        record(depth, [Result(subject.name, c, status=status, detail=detail) for c in COMMANDS])
+
+    for number in range(rounds):
+        print(f"  round {number + 1}", flush=True)
+        with contextlib.ExitStack() as stack:
+            running: list[tuple[Subject, Server, int, str | None]] = []
+            for subject in subjects:
+                reason = missing(subject)
+                if reason is not None:
+                    for depth in DEPTHS:
+                        give_up(subject, depth, "unavailable", reason)
+                    continue
+                try:
+                    server, port = stack.enter_context(serve(subject))
+                except (ServerError, OSError) as exc:
+                    for depth in DEPTHS:
+                        give_up(subject, depth, "failed", " ".join(str(exc).split()))
+                    continue
+                running.append((subject, server, port, pipelines(port)))
+            for depth in DEPTHS:
+                ran: dict[str, list[Result]] = {}
+                for command in COMMANDS:
+                    for subject, server, port, no_pipelining in running:
+                        if depth > 1 and no_pipelining is not None:
+                            results = [
+                                Result(subject.name, command, status="failed", detail=no_pipelining)
+                            ]
+                        else:
+                            try:
+                                results = measure_depth(
+                                    subject,
+                                    server,
+                                    port,
+                                    load.for_subject(subject),
+                                    depth,
+                                    (command,),
+                                )
+                            except (ServerError, OSError) as exc:
+                                detail = " ".join(str(exc).split())
+                                results = [
+                                    Result(subject.name, command, status="failed", detail=detail)
+                                ]
+                        record(depth, results)
+                        ran.setdefault(subject.name, []).extend(results)
+                for subject, *_ in running:
+                    _progress(subject, depth, ran.get(subject.name, []))
+    return out
+
+
 def run(quick: bool) -> list[Table]:
     """A table per pipeline depth: every server's req/s (and p50/p99) on every command."""
     if shutil.which("redis-benchmark") is None:
         raise SystemExit("redis-benchmark is not installed (Debian: apt-get install redis-tools)")
     load = QUICK if quick else FULL
-    rounds: dict[tuple[int, str, str], list[Result]] = {}
-    for number in range(1 if quick else ROUNDS):
-        print(f"  round {number + 1}", flush=True)
-        for subject in SUBJECTS:
-            if number and subject in PYTHON_PEERS:
-                continue
-            for depth, results in measure(subject, load).items():
-                for result in results:
-                    rounds.setdefault((depth, subject.name, result.case), []).append(result)
+    rounds = measure_interleaved((REDIS, GEE), load, 1 if quick else ROUNDS)
     by_depth: dict[int, list[Result]] = {depth: [] for depth in DEPTHS}
     for (depth, _, _), results in rounds.items():
         by_depth[depth].append(median_result(results))
+    for subject in SUBJECTS:
+        if subject in PYTHON_PEERS:
+            for depth, results in measure(subject, load).items():
+                by_depth[depth] += results
     peers = [s.name for s in SUBJECTS if s != GEE]
     python_n = (
         f"; the Python peers -n {load.python_requests:,}"
