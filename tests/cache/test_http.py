@@ -220,6 +220,48 @@ async def test_endpoint_answers_like_groupcache() -> None:
     await pool.aclose()
 
 
+async def test_direct_get_answers_as_the_app_does() -> None:
+    """The pool answers GET {base}{group}/{key} itself; pool.app (gee.web) is the reference.
+    (Escaped paths are not compared: pool.app refuses keys that are not UTF-8, the pool serves
+    them; test_endpoint_answers_like_groupcache checks those.)"""
+    from gee.cache.http import LOOP_HEADER
+
+    async def getter(key: str) -> bytes:
+        if key == "bad":
+            raise KeyError("bad not exist")
+        return b"v:" + key.encode()
+
+    group = Group("g", 1024, getter, register=False)
+    direct_port, app_port = free_port(), free_port()
+    pool = HTTPPool(f"http://127.0.0.1:{direct_port}", groups={"g": group})
+    requests: list[tuple[str, dict[str, str]]] = [
+        ("g/a", {}),
+        ("g/", {}),  # the empty key
+        ("g/a/b//./c", {}),
+        ("g/a+b", {}),
+        ("g/bad", {}),
+        ("nope/k", {}),
+        ("g", {}),
+        ("g/" + "k" * 9000, {}),  # past the app's path limit: 414
+        ("g/a", {"x-big": "v" * 20000}),  # a header past the limit: 431
+        ("g/a", {LOOP_HEADER: pool._token}),  # asked itself: 508
+        ("_stats", {}),
+    ]
+    async with AsyncExitStack() as stack:
+        await stack.enter_async_context(serve(pool, direct_port))
+        await stack.enter_async_context(serve(pool.app, app_port))
+        client = await stack.enter_async_context(httpx.AsyncClient())
+        for path, headers in requests:
+            answers = []
+            for port in (direct_port, app_port):
+                r = await client.get(f"http://127.0.0.1:{port}/_groupcache/{path}", headers=headers)
+                answers.append((r.status_code, r.headers.get("content-type"), r.content))
+            if path == "_stats":  # the second ask counts the first
+                answers = [a[:2] for a in answers]
+            assert answers[0] == answers[1], f"{path[:40]}: got {answers[0]!r}; want {answers[1]!r}"
+    await pool.aclose()
+
+
 async def test_concurrent_gets_of_one_key_load_once_in_the_cluster() -> None:
     """1,000 concurrent gets of one missing key, spread over 3 nodes: one getter call in all."""
     async with cluster(3, delay=0.2) as nodes:

@@ -67,6 +67,8 @@ logger = logging.getLogger("gee.cache")
 
 DEFAULT_BASE_PATH = "/_groupcache/"
 PROTOBUF = "application/x-protobuf"
+_PROTOBUF = PROTOBUF.encode()
+_TEXT = b"text/plain; charset=utf-8"  # as gee.web's c.string sends
 KEEPALIVE_EXPIRY = 2.0  # seconds an idle peer connection is kept
 # A request carrying our own token came from this very pool: the peer list spells self_url
 # differently from self_url. Go would stall on its own singleflight; we refuse at once.
@@ -218,6 +220,7 @@ class HTTPPool:
         self._loop_header = (LOOP_HEADER.encode(), self._token.encode())
         self._loop_header_line = b"%s: %s\r\n" % self._loop_header
         self.app: Gee = self._build_app()
+        self._base_raw = base_path.encode()
 
     def __repr__(self) -> str:
         return f"HTTPPool({self.self_url!r}, peers={self.peers!r})"
@@ -394,6 +397,47 @@ class HTTPPool:
             return
         c.data(200, encode_get_response(value), PROTOBUF)
 
+    async def _get_direct(self, scope: Scope, raw: bytes, send: Send) -> bool:
+        """Answer ``GET {base}{group}/{key}`` without gee.web's Context: the one request a
+        peer endpoint serves all day (groupcache's own handler is as direct). False, having
+        sent nothing, for anything this path does not answer as the app would: the app then
+        answers it (414/431 limits, the loop check, bad paths, unknown groups, a mount)."""
+        app = self.app
+        if len(raw) > app.max_path_length or scope.get("root_path"):
+            return False
+        headers = scope["headers"]
+        if len(headers) > app.max_headers:
+            return False
+        limit = app.max_header_size
+        loop_name, loop_token = self._loop_header
+        for name, value in headers:
+            if len(value) > limit or (name == loop_name and value == loop_token):
+                return False
+        parts = split_path(raw, self.base_path)
+        if parts is None:
+            return False
+        group = self.group(parts[0])
+        if group is None:
+            return False
+        group.stats.server_requests += 1
+        try:
+            body = encode_get_response(await group.get(parts[1]))
+            ctype = _PROTOBUF
+            status = 200
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:
+            body = b"%s\n" % str(exc).encode()
+            ctype = _TEXT
+            status = 500
+        head = [(b"content-type", ctype), (b"content-length", b"%d" % len(body))]
+        try:
+            await send({"type": "http.response.start", "status": status, "headers": head})
+            await send({"type": "http.response.body", "body": body})
+        except OSError:
+            pass  # the asker left; ASGI servers may say so by raising from send
+        return True
+
     async def _serve_remove(self, c: Context) -> None:
         found = self._parse(c, "_remove/")
         if found is None:
@@ -412,6 +456,14 @@ class HTTPPool:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """Serve the peer endpoint: the pool is itself an ASGI app."""
         raw: bytes | None = scope.get("raw_path")
+        if (
+            raw is not None
+            and scope["type"] == "http"
+            and scope["method"] == "GET"
+            and raw.startswith(self._base_raw)
+            and await self._get_direct(scope, raw, send)
+        ):
+            return
         if raw is not None and b"%" in raw:
             # Keys are bytes: a Go client escapes any byte, so "%FF%FE" is a key like another.
             # gee.web's router decodes the params it matches as UTF-8 and answers 400 to what
