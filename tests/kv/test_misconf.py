@@ -137,9 +137,45 @@ def test_a_failed_aof_write_refuses_writes(tmp_path: Path) -> None:
         os.dup2(full, aof.fd)  # every write to the AOF now fails with ENOSPC
         os.close(full)
         client.call("SET", "k", "w")  # its write fails
-        assert client.call("SET", "k", "x").startswith(b"-MISCONF Errors writing to the AOF file: ")
+        refused = client.call("SET", "k", "x")
+        want = b"-MISCONF Errors writing to the AOF file: No space left on device\r\n"
+        assert refused == want, f"got {refused!r}; want {want!r}"
         assert client.call("PING").startswith(b"-MISCONF")
         assert client.call("GET", "k") == b"$1\r\nw\r\n"  # reads go on
+        os.dup2(saved, aof.fd)  # the disk has room again: the cron retries the write
+        deadline = time.monotonic() + 5
+        while client.call("PING") != b"+PONG\r\n":
+            assert time.monotonic() < deadline, "writes still refused 5 s after the disk came back"
+            time.sleep(0.05)
+        assert client.call("SET", "k", "y") == b"+OK\r\n"
+        logged = (tmp_path / "appendonly.aof").read_bytes()
+        assert b"$1\r\nw\r\n" in logged, "the write that failed was not retried"
+        assert logged.index(b"$1\r\nw\r\n") < logged.index(b"$1\r\ny\r\n"), "retried out of order"
+    finally:
+        os.dup2(saved, aof.fd)
+        os.close(saved)
+        client.close()
+        server.stop()
+
+
+def test_under_always_a_write_not_on_disk_is_not_acknowledged(tmp_path: Path) -> None:
+    server = ThreadedServer(dir=str(tmp_path), appendonly="yes", appendfsync="always")
+    client = RawClient(server.port)
+    aof = server.server.aof
+    assert aof is not None
+    saved = os.dup(aof.fd)
+    try:
+        full = os.open("/dev/full", os.O_WRONLY)
+        os.dup2(full, aof.fd)
+        os.close(full)
+        client.send("SET", "k", "held")
+        client.sock.settimeout(0.5)
+        with pytest.raises(TimeoutError):
+            client.read()  # no +OK while the write is not in the file
+        client.sock.settimeout(10)
+        os.dup2(saved, aof.fd)
+        assert client.read() == b"+OK\r\n"  # acknowledged once the retry wrote it
+        assert b"$4\r\nheld\r\n" in (tmp_path / "appendonly.aof").read_bytes()
     finally:
         os.dup2(saved, aof.fd)
         os.close(saved)

@@ -191,7 +191,7 @@ class Server:
             return BGSAVE_ERROR
         aof = self.aof
         if aof is not None and not aof.last_write_ok:
-            reason = getattr(aof, "last_write_error", None) or os.strerror(errno.EIO)
+            reason = aof.last_write_error or os.strerror(errno.EIO)
             return b"MISCONF Errors writing to the AOF file: %s" % str(reason).encode()
         return None
 

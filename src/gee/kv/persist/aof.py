@@ -188,6 +188,10 @@ class AOF:
         self.held: list[Client] = []
         self.scheduled = False
         self.last_write_ok = True
+        # Why the last write failed (strerror), for -MISCONF; and the bytes it did not write,
+        # written before anything newer at the next commit.
+        self.last_write_error = ""
+        self.unwritten = b""
         self.size = os.fstat(self.fd).st_size
         # The size after the last rewrite (or at start): auto-rewrite measures growth from it.
         self.base_size = self.size
@@ -243,28 +247,44 @@ class AOF:
         self.held.append(client)
 
     def commit(self) -> None:
-        """Write the buffered commands (fsync under ``always``), then release held replies."""
+        """Write the buffered commands (fsync under ``always``), then release held replies.
+
+        A failed write is kept and tried again (the next commit, or the cron every tick), as
+        Redis keeps its ``aof_buf``; a partial write is cut off first, so that the file stays
+        whole. Meanwhile writes get -MISCONF, and under ``always`` the replies that acknowledge
+        the unwritten commands stay held: nothing is acknowledged that is not on disk. (Redis
+        exits instead under ``always``.)
+        """
         self.scheduled = False
-        if self.buf:
-            data = bytes(self.buf)
+        if self.buf or self.unwritten:
+            if self.buf and self.rewrite_pid is not None:
+                self.rewrite_buf += self.buf
+            data = self.unwritten + bytes(self.buf)
             self.buf.clear()
-            if self.rewrite_pid is not None:
-                self.rewrite_buf += data
+            self.unwritten = b""
+            always = self.server.config.values["appendfsync"] == "always"
             try:
                 _write_all(self.fd, data)
                 self.size += len(data)
-                if self.server.config.values["appendfsync"] == "always":
+                if always:
                     os.fsync(self.fd)
                 elif not self._unsynced.is_set():  # (set() takes a lock; is_set() does not)
                     self._unsynced.set()
                 if not self.last_write_ok:
                     self.last_write_ok = True
+                    self.server.log("AOF write error looks solved, gee.kv can write again.")
                     self.server.update_paths()  # writes are accepted again (no -MISCONF)
             except OSError as exc:
-                self.server.log(f"Error writing to the AOF file: {exc}", "#")
+                self.unwritten = data
+                with contextlib.suppress(OSError):
+                    os.ftruncate(self.fd, self.size)  # drop what a partial write left
+                self.last_write_error = exc.strerror or str(exc)
                 if self.last_write_ok:
+                    self.server.log(f"Error writing to the AOF file: {exc}", "#")
                     self.last_write_ok = False
                     self.server.update_paths()  # writes now get -MISCONF
+                if always:
+                    return
         held = self.held
         if held:
             self.held = []
@@ -384,7 +404,10 @@ class AOF:
                 self._temp_path(pid).unlink()
 
     def cron(self) -> None:
-        """Reap the rewrite child; start a scheduled or automatic rewrite when none runs."""
+        """Retry a failed write; reap the rewrite child; start a scheduled or automatic
+        rewrite when none runs."""
+        if self.unwritten and not self.scheduled:
+            self.commit()
         self.reap_rewrite()
         if self.rewrite_pid is not None or self.server.snapshots.child_pid is not None:
             return
