@@ -63,11 +63,12 @@ async def test_a_lost_lease_is_taken_again(etcd_server: RunningServer) -> None:
         await eventually(lambda: pools[0].peers == urls, within=2.0)
         lost = members[1]._announcement
         assert lost is not None
-        etcd_request(etcd_server, "/v3/lease/revoke", {"ID": lost.lease})
+        lost_lease = lost.lease
+        etcd_request(etcd_server, "/v3/lease/revoke", {"ID": lost_lease})
         await eventually(lambda: pools[0].peers == [urls[0]], within=2.0)
         # The keep-alive (every ttl/3) hears the lease is gone; a new one lists the node again.
         await eventually(lambda: pools[0].peers == urls, within=5.0)
-        assert members[1]._announcement is not lost
+        assert lost.lease != lost_lease, "got the revoked lease still current; want a new one"
     finally:
         for m in members:
             await m.leave()

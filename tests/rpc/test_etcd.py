@@ -12,7 +12,7 @@ import gee.rpc
 from gee.rpc.etcd import EtcdDiscovery, _prefix_end, announce_etcd
 from gee.rpc.xclient import XClient
 from tests.rpc.services import Args, Arith
-from tests.servers import RunningServer
+from tests.servers import RunningServer, etcd_request
 
 pytestmark = pytest.mark.etcd
 
@@ -64,6 +64,7 @@ async def test_crashed_server_expires_with_its_lease(etcd_server: RunningServer)
     announcement = await announce_etcd(server, url, prefix=prefix, ttl=2)
     discovery = EtcdDiscovery(url, prefix=prefix)
     assert len(await discovery.servers()) == 1
+    assert announcement.task is not None
     announcement.task.cancel()  # a crash: keep-alives stop, nobody revokes
     await eventually(lambda: discovery._servers == [], within=5.0)
     server.on_shutdown.clear()
@@ -87,6 +88,60 @@ async def test_many_first_calls_start_one_watch(etcd_server: RunningServer) -> N
     discovery = EtcdDiscovery(url, prefix=prefix)
     lists = await asyncio.gather(*(discovery.servers() for _ in range(50)))
     assert lists == [[]] * 50
+    await discovery.close()
+    leftover = [t for t in asyncio.all_tasks() - before if not t.done()]
+    assert leftover == [], f"got {len(leftover)} tasks left after close(); want none"
+
+
+async def test_an_address_is_announced_without_a_server(etcd_server: RunningServer) -> None:
+    url = etcd_server.extra["url"]
+    prefix = f"/geerpc-test/{uuid.uuid4().hex}/"
+    announcement = await announce_etcd(None, url, prefix=prefix, address="tcp@10.0.0.1:1")
+    discovery = EtcdDiscovery(url, prefix=prefix)
+    assert await discovery.servers() == ["tcp@10.0.0.1:1"]
+    await announcement.stop()  # leaves at once
+    await eventually(lambda: discovery._servers == [], within=1.0)
+    await announcement.stop()  # a second stop does nothing
+    await discovery.close()
+
+
+async def test_announcing_needs_a_server_or_an_address() -> None:
+    with pytest.raises(TypeError, match="address="):
+        await announce_etcd(None, "http://127.0.0.1:1")
+
+
+async def test_a_lost_lease_is_taken_again(etcd_server: RunningServer) -> None:
+    """The lease revoked behind the server's back: its key comes back on a new lease."""
+    url = etcd_server.extra["url"]
+    prefix = f"/geerpc-test/{uuid.uuid4().hex}/"
+    server = await arith_server()
+    address = str(server.addresses[0])
+    announcement = await announce_etcd(server, url, prefix=prefix, ttl=2)
+    discovery = EtcdDiscovery(url, prefix=prefix)
+    assert await discovery.servers() == [address]
+    lost = announcement.lease
+    etcd_request(etcd_server, "/v3/lease/revoke", {"ID": lost})
+    await eventually(lambda: discovery._servers == [], within=1.0)
+    # the next keep-alive (every ttl/3) hears the lease is gone and puts the key again
+    await eventually(lambda: discovery._servers == [address], within=3.0)
+    assert announcement.lease != lost, f"got lease {announcement.lease}; want a new one"
+    await server.shutdown()  # revokes the new lease
+    await eventually(lambda: discovery._servers == [], within=1.0)
+    await discovery.close()
+
+
+async def test_a_closed_discovery_starts_again(etcd_server: RunningServer) -> None:
+    url = etcd_server.extra["url"]
+    prefix = f"/geerpc-test/{uuid.uuid4().hex}/"
+    before = asyncio.all_tasks()
+    discovery = EtcdDiscovery(url, prefix=prefix)
+    assert await discovery.servers() == []
+    await discovery.close()
+    announcement = await announce_etcd(None, url, prefix=prefix, address="tcp@10.0.0.2:2")
+    got = await discovery.servers()  # a fresh load, not the list from before close()
+    assert got == ["tcp@10.0.0.2:2"], f"got {got} after close(); want the current list"
+    await announcement.stop()
+    await eventually(lambda: discovery._servers == [], within=1.0)  # and watched again
     await discovery.close()
     leftover = [t for t in asyncio.all_tasks() - before if not t.done()]
     assert leftover == [], f"got {len(leftover)} tasks left after close(); want none"

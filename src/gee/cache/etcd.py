@@ -2,11 +2,11 @@
 
 This is gee.rpc's etcd registry used for cache peers, not a second etcd client: the node's
 URL is announced with :func:`gee.rpc.etcd.announce_etcd` (a key ``<prefix><url>`` on a lease
-of ``ttl`` seconds, kept alive in the background, revoked on a clean leave), and the list is
-read through gee.rpc's discovery interface (:class:`gee.rpc.etcd.EtcdDiscovery`, which
-watches the prefix) by :meth:`HTTPPool.follow`. A node that crashes drops out of every ring
-once its lease expires; one that leaves cleanly drops out at once. Every node sees the same
-sorted list, so every ring is the same ring.
+of ``ttl`` seconds, kept alive in the background and taken again if lost, revoked on a clean
+leave), and the list is read through gee.rpc's discovery interface
+(:class:`gee.rpc.etcd.EtcdDiscovery`, which watches the prefix) by :meth:`HTTPPool.follow`.
+A node that crashes drops out of every ring once its lease expires; one that leaves cleanly
+drops out at once. Every node sees the same sorted list, so every ring is the same ring.
 """
 
 from __future__ import annotations
@@ -14,33 +14,19 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Awaitable, Callable
 from types import TracebackType
-from typing import TYPE_CHECKING, cast
+from typing import TYPE_CHECKING
 
-from gee.rpc.errors import RPCError
 from gee.rpc.etcd import EtcdAnnouncement, EtcdDiscovery, announce_etcd
 
 if TYPE_CHECKING:
     from gee.cache.http import HTTPPool
-    from gee.rpc.server import Server
 
 __all__ = ["DEFAULT_PREFIX", "EtcdMembership"]
 
 log = logging.getLogger("gee.cache")
 
 DEFAULT_PREFIX = "/geecache/peers/"
-
-
-class _Registrant:
-    """What announce_etcd needs of a gee.rpc Server when the address is given: shutdown hooks.
-
-    The hooks are never run: EtcdMembership.leave() stops the announcement itself.
-    """
-
-    def __init__(self) -> None:
-        self.addresses: list[object] = []
-        self.on_shutdown: list[Callable[[], Awaitable[None]]] = []
 
 
 class EtcdMembership:
@@ -52,7 +38,7 @@ class EtcdMembership:
     its list current through a watch, so a look costs no request). ``await leave()`` revokes
     the lease, so the others drop this node at once, and stops following. Also an async
     context manager. If the lease is ever lost (etcd unreachable for longer than ``ttl``) the
-    node announces itself again once etcd answers.
+    node announces itself again once etcd answers (gee.rpc's announcement does that).
     """
 
     def __init__(
@@ -69,15 +55,17 @@ class EtcdMembership:
         self.prefix = prefix
         self.ttl = ttl
         self.interval = interval
-        self._discovery: EtcdDiscovery | None = None  # while joined; a closed one cannot restart
-        self._announcement: EtcdAnnouncement | None = None  # the current lease, once joined
-        self._tasks: list[asyncio.Task[None]] = []  # the re-announcer and the follower
+        self._discovery: EtcdDiscovery | None = None  # while joined
+        self._announcement: EtcdAnnouncement | None = None  # the leased key, while joined
+        self._tasks: list[asyncio.Task[None]] = []  # the follower, while joined
 
     async def join(self) -> None:
         """List this node and follow the list; raises RPCError if etcd cannot be reached."""
         if self._tasks:
             return
-        self._announcement = await self._announce()
+        self._announcement = await announce_etcd(
+            None, self.url, prefix=self.prefix, address=self.pool.self_url, ttl=self.ttl
+        )
         discovery = self._discovery = EtcdDiscovery(self.url, prefix=self.prefix)
         try:
             await discovery.servers()  # the first list, with this node in it
@@ -85,31 +73,8 @@ class EtcdMembership:
             await self.leave()  # revoke the lease just taken
             raise
         loop = asyncio.get_running_loop()
-        self._tasks = [
-            loop.create_task(self._keep_announced()),
-            loop.create_task(self.pool.follow(discovery.servers, self.interval)),
-        ]
+        self._tasks = [loop.create_task(self.pool.follow(discovery.servers, self.interval))]
         log.info("etcd %s: %s joined under %s", self.url, self.pool.self_url, self.prefix)
-
-    async def _announce(self) -> EtcdAnnouncement:
-        registrant = cast("Server", _Registrant())
-        return await announce_etcd(
-            registrant, self.url, prefix=self.prefix, address=self.pool.self_url, ttl=self.ttl
-        )
-
-    async def _keep_announced(self) -> None:
-        # announce_etcd's keep-alive task ends only when etcd says the lease is gone: the key
-        # went with it, and this node would stay out of every ring. Take a new lease.
-        while True:
-            if self._announcement is not None:
-                await asyncio.wait([self._announcement.task])  # cancelling us leaves it be
-            log.warning("etcd %s: lease of %s lost; announcing again", self.url, self.pool.self_url)
-            try:
-                self._announcement = await self._announce()
-            except (RPCError, ValueError) as exc:
-                log.warning("etcd %s: announcing %s failed: %s", self.url, self.pool.self_url, exc)
-                self._announcement = None
-                await asyncio.sleep(1.0)
 
     async def leave(self) -> None:
         """Revoke this node's lease (it leaves every ring now) and stop following."""

@@ -51,7 +51,8 @@ class Watcher(Generic[T]):
     ``load()`` fetches the list and returns what ``watch`` needs to go on from there (etcd's
     revision; None for the registry). ``ready()`` starts the task on its first call and waits
     for the first load; a failed first load raises in every waiter, and the next call starts
-    over. ``close()`` cancels whatever is running.
+    over. ``close()`` cancels whatever is running; a later ``ready()`` starts again from a
+    fresh load, so a closed discovery never answers from a list nobody keeps current.
     """
 
     def __init__(
@@ -82,18 +83,23 @@ class Watcher(Generic[T]):
             loaded.set_exception(RPCError("rpc: discovery closed before its first list"))
             raise
         except Exception as exc:
-            self._task = None  # the first load failed: the next call starts over
+            if self._task is asyncio.current_task():
+                self._task = None  # the first load failed: the next call starts over
             loaded.set_exception(exc)
             return
         loaded.set_result(None)
         await self._watch(state)
 
     async def close(self) -> None:
-        """Stop the task; waiters of a first load still running get an RPCError."""
-        if self._task is not None:
-            self._task.cancel()
+        """Stop the task; waiters of a first load still running get an RPCError.
+
+        The watcher can be used again: the next ``ready()`` starts a new task.
+        """
+        task, self._task = self._task, None
+        if task is not None:
+            task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+                await task
 
 
 def discover(where: str) -> Discovery:

@@ -56,20 +56,61 @@ async def _post(url: str, path: str, body: dict[str, Any]) -> dict[str, Any]:
 
 
 class EtcdAnnouncement:
-    """A server's leased key in etcd; ``stop()`` revokes the lease (the key goes at once)."""
+    """A leased key in etcd, kept there until ``stop()`` revokes the lease (the key goes at once).
 
-    def __init__(self, url: str, key: str, lease: str, task: asyncio.Task[None]) -> None:
+    ``lease`` is the current lease's ID; it changes when the lease is lost and a new one is
+    taken. ``task`` is the keep-alive; cancelling it without ``stop()`` is a crash: the key
+    goes when the lease expires.
+    """
+
+    def __init__(self, url: str, key: str, value: str, ttl: int) -> None:
         self.url = url
         self.key = key
+        self.value = value
+        self.ttl = max(ttl, 2)  # etcd's minimum
+        self.lease = ""  # set by _put_on_new_lease before anyone sees the announcement
+        self.task: asyncio.Task[None] | None = None
+
+    async def _put_on_new_lease(self) -> None:
+        grant = await _post(self.url, "/v3/lease/grant", {"TTL": self.ttl})
+        lease = str(grant["ID"])
+        body = {"key": _b64(self.key), "value": _b64(self.value), "lease": lease}
+        await _post(self.url, "/v3/kv/put", body)
+        # Only now: if the put failed, the old (lost) lease stays current, so the next renewal
+        # fails again and retries; the orphan lease expires on its own within ttl.
         self.lease = lease
-        self.task = task
+
+    async def _renew(self) -> bool:
+        """Renew the lease once; False when etcd no longer knows it (the key went with it)."""
+        # the gateway's keepalive is a stream; one request, its first answer, close
+        body = json.dumps({"ID": self.lease}).encode()
+        stream = httpclient.stream_lines("POST", self.url + "/v3/lease/keepalive", body)
+        async with contextlib.aclosing(stream) as lines:
+            async for line in lines:
+                return int(json.loads(line).get("result", {}).get("TTL", 0)) > 0
+        raise RPCError("rpc: etcd keepalive stream ended without an answer")
+
+    async def _keep_alive(self) -> None:
+        # A lease can be lost while this process runs: etcd unreachable for longer than ttl,
+        # etcd restored from a backup, or the lease revoked by someone else. Its key went with
+        # it, so the server would be gone from discovery for good; take a new lease, put again.
+        while True:
+            await asyncio.sleep(self.ttl / 3)
+            try:
+                if not await self._renew():
+                    log.warning("etcd: lease %s of %s lost; taking a new one", self.lease, self.key)
+                    await self._put_on_new_lease()
+            except (RPCError, ValueError, KeyError) as exc:
+                log.warning("etcd keepalive of %s failed: %s", self.key, exc)
 
     async def stop(self) -> None:
-        if self.task.done():
+        """Stop the keep-alive and revoke the lease; a second call does nothing."""
+        task, self.task = self.task, None
+        if task is None or task.done():
             return
-        self.task.cancel()
+        task.cancel()
         with contextlib.suppress(asyncio.CancelledError):
-            await self.task
+            await task
         try:
             await _post(self.url, "/v3/lease/revoke", {"ID": self.lease})
         except RPCError as exc:
@@ -77,50 +118,32 @@ class EtcdAnnouncement:
 
 
 async def announce_etcd(
-    server: Server,
+    server: Server | None,
     url: str,
     *,
     prefix: str = DEFAULT_PREFIX,
     address: str | None = None,
     ttl: int = 5,
 ) -> EtcdAnnouncement:
-    """Put ``server``'s address under ``prefix`` in the etcd at ``url`` (``http://host:port``).
+    """Put an address under ``prefix`` in the etcd at ``url`` (``http://host:port``), leased.
 
-    The key lives on a lease of ``ttl`` seconds (etcd's minimum is 2) renewed every ttl/3;
-    the lease is revoked on ``server.shutdown()``.
+    ``address`` None means ``server``'s first listening address. ``server`` None (``address``
+    required then) means no server to follow: call ``stop()`` on the result to leave. The key
+    lives on a lease of ``ttl`` seconds (etcd's minimum is 2) renewed every ttl/3; if the lease
+    is ever lost, a new one is taken and the key put again. With a ``server``, the lease is
+    revoked on ``server.shutdown()``. The first put happens before this returns (errors raise).
     """
     if address is None:
+        if server is None:
+            raise TypeError("announce_etcd: pass the Server to announce, or address=")
         if not server.addresses:
             raise RPCError("rpc: start() the server before announcing it")
         address = str(server.addresses[0])
-    url = url.rstrip("/")
-    grant = await _post(url, "/v3/lease/grant", {"TTL": max(ttl, 2)})
-    lease = str(grant["ID"])
-    key = prefix + address
-    await _post(url, "/v3/kv/put", {"key": _b64(key), "value": _b64(address), "lease": lease})
-
-    async def keep_alive() -> None:
-        while True:
-            await asyncio.sleep(max(ttl, 2) / 3)
-            try:
-                # the gateway's keepalive is a stream; one request, its first answer, close
-                body = json.dumps({"ID": lease}).encode()
-                stream = httpclient.stream_lines("POST", url + "/v3/lease/keepalive", body)
-                async with contextlib.aclosing(stream) as lines:
-                    async for line in lines:
-                        result = json.loads(line).get("result", {})
-                        if int(result.get("TTL", 0)) <= 0:
-                            log.warning(
-                                "etcd: lease %s expired; %s is no longer listed", lease, key
-                            )
-                            return
-                        break
-            except (RPCError, ValueError) as exc:
-                log.warning("etcd keepalive of %s failed: %s", key, exc)
-
-    task = asyncio.get_running_loop().create_task(keep_alive())
-    announcement = EtcdAnnouncement(url, key, lease, task)
-    server.on_shutdown.append(announcement.stop)
+    announcement = EtcdAnnouncement(url.rstrip("/"), prefix + address, address, ttl)
+    await announcement._put_on_new_lease()
+    announcement.task = asyncio.get_running_loop().create_task(announcement._keep_alive())
+    if server is not None:
+        server.on_shutdown.append(announcement.stop)
     return announcement
 
 
