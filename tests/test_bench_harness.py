@@ -652,3 +652,19 @@ def test_web_keeps_each_subjects_median_round() -> None:
     assert median_result(even).value == 2.0, "want the lower middle of an even count"
     broken = Result("gee.web", "plaintext", status="failed", detail="died")
     assert median_result([rounds[0], broken]).status == "failed"
+
+
+def test_kv_cpu_seconds_reads_this_process_user_time() -> None:
+    import os
+    import time
+
+    from bench.kv.cpu import cpu_seconds
+
+    user0, sys0 = cpu_seconds(os.getpid())
+    started = time.process_time()
+    while time.process_time() - started < 0.1:  # burn 0.1 s of CPU in this process
+        pass
+    user1, sys1 = cpu_seconds(os.getpid())
+    assert user1 - user0 + sys1 - sys0 >= 0.05, f"got {user1 - user0 + sys1 - sys0:.3f} s"
+    assert user1 >= user0
+    assert sys1 >= sys0
