@@ -173,25 +173,18 @@ class Client(asyncio.Protocol):
             self.unblock()
         self.unwatch()
         self.multi = None
-        pubsub = self.server
-        for channel in self.channels:
-            subs = pubsub.channels.get(channel)
-            if subs is not None:
-                subs.pop(self, None)
-                if not subs:
-                    del pubsub.channels[channel]
-        for pattern in self.patterns:
-            subs = pubsub.patterns.get(pattern)
-            if subs is not None:
-                subs.pop(self, None)
-                if not subs:
-                    del pubsub.patterns[pattern]
-        for channel in self.shard_channels:
-            subs = pubsub.shard_channels.get(channel)
-            if subs is not None:
-                subs.pop(self, None)
-                if not subs:
-                    del pubsub.shard_channels[channel]
+        server = self.server
+        for mine, registry in (
+            (self.channels, server.channels),
+            (self.patterns, server.patterns),
+            (self.shard_channels, server.shard_channels),
+        ):
+            for name in mine:
+                subs = registry.get(name)
+                if subs is not None:
+                    subs.pop(self, None)
+                    if not subs:
+                        del registry[name]
         self.channels = {}
         self.patterns = {}
         self.shard_channels = {}
