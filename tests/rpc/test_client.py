@@ -324,13 +324,19 @@ async def test_replies_cut_anywhere_resolve_their_calls(split: int) -> None:
             else:
                 out += wire.encode_reply(seq, msgspec.msgpack.encode(seq * 10))
         out += wire.encode_reply(seqs[0], msgspec.msgpack.encode(-1))  # a duplicate: dropped
-        for i in range(0, len(out), split):
-            writer.write(out[i : i + split])
-            await writer.drain()
-            await asyncio.sleep(0)
-        await reader.read()
-        writer.close()
+        try:
+            for i in range(0, len(out), split):
+                writer.write(out[i : i + split])
+                await writer.drain()
+                await asyncio.sleep(0)
+            await reader.read()
+        except ConnectionError:
+            pass  # the client had every reply it waited for and hung up before the duplicate
+        finally:
+            writer.close()
+            served.set()
 
+    served = asyncio.Event()
     server = await asyncio.start_server(serve, "127.0.0.1", 0)
     port = server.sockets[0].getsockname()[1]
     async with gee.rpc.Client(f"tcp@127.0.0.1:{port}") as client:
@@ -345,5 +351,9 @@ async def test_replies_cut_anywhere_resolve_their_calls(split: int) -> None:
             else:
                 assert result == seq * 10, f"got {result!r}; want {seq * 10}"
         assert client.in_flight == 0
+    # the handler closes its side once it sees the client's EOF; wait_closed() does not wait
+    # for handlers on 3.11, and one cut short would leak its socket into a later test
+    async with asyncio.timeout(2):
+        await served.wait()
     server.close()
     await server.wait_closed()

@@ -127,7 +127,8 @@ class Registry:
             await writer.drain()
         except OSError:
             pass
-        writer.close()
+        finally:  # cancelled by shutdown() while draining: the socket still closes
+            writer.close()
         with contextlib.suppress(OSError):
             await writer.wait_closed()
 
