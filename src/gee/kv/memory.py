@@ -170,6 +170,8 @@ class Memory:
         self.evictor = Evictor(self)
         # Access fields RESTORE ... IDLETIME/FREQ asked for, applied by the next settle.
         self.restored: dict[tuple[Database, bytes], int] = {}
+        # (db, key, idle, freq) an RDB file gave keys as they loaded, applied by ``configure``.
+        self.loaded: list[tuple[Database, bytes, int, int]] = []
 
     # -- configuration -------------------------------------------------------------------
 
@@ -197,6 +199,8 @@ class Memory:
         if policy != self.policy:
             self.evictor.pool = []
         self.policy = policy
+        if self.loaded:
+            self._apply_loaded()
 
     def _start_tracking(self) -> None:
         keyspace = self.keyspace
@@ -389,16 +393,38 @@ class Memory:
                 if m is not None:
                     meta[key] = (m & ~ACCESS) | clock
 
+    def given_access(self, idle: int, freq: int) -> int | None:
+        """The access field for an idle time (seconds) or LFU counter given for a key (-1:
+        not given), as Redis's objectSetLRUOrLFU: the counter counts under an LFU policy, the
+        idle time under the others; None when the one that counts was not given."""
+        now = time.time()
+        if self.lfu:
+            return lfu_minutes(now) << 8 | freq if freq >= 0 else None
+        return (int(now * 1000) - idle * 1000) & ACCESS if idle >= 0 else None
+
     def restore_access(self, db: Database, key: bytes, idle: int, freq: int) -> None:
-        """RESTORE's IDLETIME (seconds) or FREQ for ``key`` (-1: not given), as Redis's
-        objectSetLRUOrLFU: FREQ counts under an LFU policy, IDLETIME under the others."""
+        """RESTORE's IDLETIME (seconds) or FREQ for ``key`` (-1: not given)."""
         if not self.tracking:
             return
-        now = time.time()
-        if self.lfu and freq >= 0:
-            self.restored[(db, key)] = lfu_minutes(now) << 8 | freq
-        elif not self.lfu and idle >= 0:
-            self.restored[(db, key)] = (int(now * 1000) - idle * 1000) & ACCESS
+        field = self.given_access(idle, freq)
+        if field is not None:
+            self.restored[(db, key)] = field
+
+    def loaded_access(self, db: Database, key: bytes, idle: int | None, freq: int | None) -> None:
+        """An RDB file's IDLE (seconds) or FREQ for a key just loaded, which Redis applies
+        as RESTORE's IDLETIME/FREQ. The file loads before ``configure`` starts tracking, so
+        they wait for it; they are dropped when tracking does not start."""
+        self.loaded.append((db, key, -1 if idle is None else idle, -1 if freq is None else freq))
+
+    def _apply_loaded(self) -> None:
+        loaded, self.loaded = self.loaded, []
+        if not self.tracking:
+            return
+        for db, key, idle, freq in loaded:
+            m = db.meta.get(key)
+            field = self.given_access(idle, freq)
+            if m is not None and field is not None:
+                db.meta[key] = (m & ~ACCESS) | field
 
     def idle_ms(self, db: Database, key: bytes) -> int:
         """Milliseconds since ``key`` was last accessed (0 when not tracked)."""

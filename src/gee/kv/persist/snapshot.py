@@ -48,6 +48,8 @@ def load_into(server: Server, path: Path) -> int:
         db.data[entry.key] = entry.value
         if entry.expire_ms is not None:
             db.set_expire(entry.key, entry.expire_ms)
+        if entry.idle is not None or entry.freq is not None:
+            server.memory.loaded_access(db, entry.key, entry.idle, entry.freq)
         loaded += 1
     return loaded
 
