@@ -5,6 +5,12 @@ of redis-py's ``Lock`` above all, so those are recognised by their text (whitesp
 and run as Python functions with the same effect; any other script gets an error that says so.
 Script caching works as Redis's: SCRIPT LOAD returns the SHA1, EVALSHA of an unknown SHA1
 answers NOSCRIPT, which makes clients fall back to loading it.
+
+A script's shebang (``#!lua flags=no-writes,allow-oom``) is read as Redis 7.0 reads it: a
+script with one may write unless it says ``no-writes``, and one that may write is refused
+with -OOM while memory is full (``allow-oom`` lifts that) and by the ``*_RO`` commands. A
+script without a shebang runs in Redis's compatibility mode: Redis refuses only its first
+``denyoom`` command under -OOM, and the known scripts have none.
 """
 
 from __future__ import annotations
@@ -16,13 +22,76 @@ from typing import TYPE_CHECKING
 from gee.kv.commands import command, container
 from gee.kv.commands.common import WRONGTYPE, parse_int
 from gee.kv.errors import CommandError
+from gee.kv.evict import OOM
 from gee.kv.keyspace import now_ms
-from gee.kv.resp import OK, ONE, ZERO, bulk
+from gee.kv.resp import OK, ONE, ZERO, ProtocolError, bulk, split_inline
 
 if TYPE_CHECKING:
     from gee.kv.connection import Client
 
-Script = Callable[["Client", list[bytes], list[bytes]], bytes]
+# A known script: the client, KEYS, ARGV and whether it is read-only; returns its reply.
+Script = Callable[["Client", list[bytes], list[bytes], bool], bytes]
+
+# Redis's script flags (script.c's scripts_flags_def).
+NO_WRITES, ALLOW_OOM, ALLOW_STALE, NO_CLUSTER, ALLOW_CROSS_SLOT = 1, 2, 4, 8, 16
+_FLAG_NAMES = {
+    b"no-writes": NO_WRITES,
+    b"allow-oom": ALLOW_OOM,
+    b"allow-stale": ALLOW_STALE,
+    b"no-cluster": NO_CLUSTER,
+    b"allow-cross-slot-keys": ALLOW_CROSS_SLOT,
+}
+
+
+class _WriteDenied(Exception):
+    """A read-only run of a known script reached its write."""
+
+
+def _write(read_only: bool) -> None:
+    if read_only:
+        raise _WriteDenied
+
+
+def shebang(body: bytes) -> tuple[int | None, int]:
+    """A script's flags (None: no shebang, Redis's compatibility mode) and the shebang's
+    length, as Redis's evalExtractShebangFlags; a bad shebang raises Redis's error."""
+    if not body.startswith(b"#!"):
+        return None, 0
+    end = body.find(b"\n")
+    if end < 0:
+        raise CommandError("ERR Invalid script shebang")
+    try:
+        parts = split_inline(body[:end])
+    except ProtocolError:
+        raise CommandError("ERR Invalid engine in script shebang") from None
+    if parts[0] != b"#!lua":
+        raise CommandError(f"ERR Unexpected engine in script shebang: {_text(parts[0])}")
+    flags = 0
+    for part in parts[1:]:
+        if not part.startswith(b"flags="):
+            raise CommandError(f"ERR Unknown lua shebang option: {_text(part)}")
+        for name in part[6:].split(b",") if len(part) > 6 else ():
+            flag = _FLAG_NAMES.get(name)
+            if flag is None:
+                raise CommandError(f"ERR Unexpected flag in script shebang: {_text(name)}")
+            flags |= flag
+    return flags, end
+
+
+def _text(arg: bytes) -> str:
+    return arg.decode(errors="replace")
+
+
+def _check_oom(c: Client, body: bytes) -> None:
+    """Redis's processCommand refusal of a script that may write while memory is full: one
+    whose shebang says neither no-writes nor allow-oom (a bad one fails later, as in Redis)."""
+    if c.server.memory.out_of_memory():
+        try:
+            flags = shebang(body)[0]
+        except CommandError:
+            return
+        if flags is not None and not flags & (NO_WRITES | ALLOW_OOM):
+            raise CommandError(OOM.decode())
 
 
 def _token_matches(c: Client, key: bytes, token: bytes) -> bool:
@@ -32,15 +101,16 @@ def _token_matches(c: Client, key: bytes, token: bytes) -> bool:
     return value == token
 
 
-def _lock_release(c: Client, keys: list[bytes], argv: list[bytes]) -> bytes:
+def _lock_release(c: Client, keys: list[bytes], argv: list[bytes], read_only: bool) -> bytes:
     if not _token_matches(c, keys[0], argv[0]):
         return ZERO
+    _write(read_only)
     c.db.delete(keys[0])
     c.db.modified(keys[0])
     return ONE
 
 
-def _lock_extend(c: Client, keys: list[bytes], argv: list[bytes]) -> bytes:
+def _lock_extend(c: Client, keys: list[bytes], argv: list[bytes], read_only: bool) -> bytes:
     key = keys[0]
     if not _token_matches(c, key, argv[0]):
         return ZERO
@@ -50,15 +120,17 @@ def _lock_extend(c: Client, keys: list[bytes], argv: list[bytes]) -> bytes:
     extra = parse_int(argv[1])
     left = max(0, when - now_ms())
     new_ttl = extra if argv[2] != b"0" else extra + left
+    _write(read_only)
     c.db.set_expire(key, now_ms() + new_ttl)
     c.db.modified(key)
     return ONE
 
 
-def _lock_reacquire(c: Client, keys: list[bytes], argv: list[bytes]) -> bytes:
+def _lock_reacquire(c: Client, keys: list[bytes], argv: list[bytes], read_only: bool) -> bytes:
     key = keys[0]
     if not _token_matches(c, key, argv[0]):
         return ZERO
+    _write(read_only)
     c.db.set_expire(key, now_ms() + parse_int(argv[1]))
     c.db.modified(key)
     return ONE
@@ -68,12 +140,13 @@ def _normalise(body: bytes) -> bytes:
     return b" ".join(body.split())
 
 
-_KNOWN: dict[bytes, Script] = {
+# Normalised text -> the script and the text of its one write call (for the error's line).
+_KNOWN: dict[bytes, tuple[Script, bytes]] = {
     _normalise(
         b"""local token = redis.call('get', KEYS[1])
         if not token or token ~= ARGV[1] then return 0 end
         redis.call('del', KEYS[1]) return 1"""
-    ): _lock_release,
+    ): (_lock_release, b"redis.call('del'"),
     _normalise(
         b"""local token = redis.call('get', KEYS[1])
         if not token or token ~= ARGV[1] then return 0 end
@@ -83,12 +156,12 @@ _KNOWN: dict[bytes, Script] = {
         local newttl = ARGV[2]
         if ARGV[3] == "0" then newttl = ARGV[2] + expiration end
         redis.call('pexpire', KEYS[1], newttl) return 1"""
-    ): _lock_extend,
+    ): (_lock_extend, b"redis.call('pexpire'"),
     _normalise(
         b"""local token = redis.call('get', KEYS[1])
         if not token or token ~= ARGV[1] then return 0 end
         redis.call('pexpire', KEYS[1], ARGV[2]) return 1"""
-    ): _lock_reacquire,
+    ): (_lock_reacquire, b"redis.call('pexpire'"),
 }
 
 # SHA1 (hex, lowercase) -> script body, as SCRIPT LOAD or EVAL stored it.
@@ -101,33 +174,75 @@ def _load(body: bytes) -> bytes:
     return sha
 
 
-def _run(c: Client, body: bytes, args: list[bytes]) -> None:
+def _numkeys(args: list[bytes]) -> int:
     numkeys = parse_int(args[2])
     if numkeys > len(args) - 3:
         raise CommandError("ERR Number of keys can't be greater than number of args")
     if numkeys < 0:
         raise CommandError("ERR Number of keys can't be negative")
-    script = _KNOWN.get(_normalise(body))
-    if script is None:
+    return numkeys
+
+
+def _run(c: Client, body: bytes, args: list[bytes], ro: bool) -> None:
+    """Run a script as Redis's evalGenericCommand: the key count, the shebang, the *_RO check,
+    then the script (read-only under *_RO or ``no-writes``)."""
+    numkeys = _numkeys(args)
+    flags, length = shebang(body)
+    sha = _load(body)
+    if ro and flags is not None and not flags & NO_WRITES:
+        raise CommandError("ERR Can not execute a script with write flag using *_ro command.")
+    known = _KNOWN.get(_normalise(body[length:]))
+    if known is None:
         raise CommandError(
             "ERR gee.kv does not run Lua scripts (only the scripts of redis-py's Lock are known)"
         )
+    script, write_call = known
+    read_only = ro or (flags is not None and bool(flags & NO_WRITES))
     keys = args[3 : 3 + numkeys]
-    c.out += script(c, keys, args[3 + numkeys :])
+    try:
+        c.out += script(c, keys, args[3 + numkeys :], read_only)
+    except _WriteDenied:
+        line = body[: body.find(write_call)].count(b"\n") + 1
+        raise CommandError(
+            "ERR Write commands are not allowed from read-only scripts. "
+            f"script: {sha.decode()}, on @user_script:{line}."
+        ) from None
+
+
+def _eval(c: Client, args: list[bytes], ro: bool) -> None:
+    _check_oom(c, args[1])
+    _run(c, args[1], args, ro)
+
+
+def _evalsha(c: Client, args: list[bytes], ro: bool) -> None:
+    body = _SCRIPTS.get(args[1].lower())
+    if body is not None:
+        _check_oom(c, body)
+        _run(c, body, args, ro)
+        return
+    if len(args[1]) == 40:
+        _numkeys(args)  # Redis checks the key count before the cache
+    raise CommandError("NOSCRIPT No matching script. Please use EVAL.")
 
 
 @command("eval")
 def eval_(c: Client, args: list[bytes]) -> None:
-    _load(args[1])
-    _run(c, args[1], args)
+    _eval(c, args, False)
+
+
+@command("eval_ro")
+def eval_ro(c: Client, args: list[bytes]) -> None:
+    _eval(c, args, True)
 
 
 @command("evalsha")
 def evalsha(c: Client, args: list[bytes]) -> None:
-    body = _SCRIPTS.get(args[1].lower())
-    if body is None:
-        raise CommandError("NOSCRIPT No matching script. Please use EVAL.")
-    _run(c, body, args)
+    _evalsha(c, args, False)
+
+
+@command("evalsha_ro")
+def evalsha_ro(c: Client, args: list[bytes]) -> None:
+    _evalsha(c, args, True)
 
 
 container("script")
@@ -135,6 +250,7 @@ container("script")
 
 @command("script|load")
 def script_load(c: Client, args: list[bytes]) -> None:
+    shebang(args[2])
     c.out += bulk(_load(args[2]))
 
 
