@@ -88,6 +88,11 @@ class Evictor:
         memory = self.memory
         memory.settle()
         used = memory.keys_bytes + memory.overhead
+        if used > memory.maxmemory >= used - memory.clients:
+            # The clients' buffers, counted by the last cron, tip it over: count them now
+            # (they drain quickly, and only this case needs the O(clients) count).
+            memory.count_clients()
+            used = memory.keys_bytes + memory.overhead
         if used <= memory.maxmemory:
             return EVICT_OK
         if used > memory.peak:

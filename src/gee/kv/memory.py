@@ -4,11 +4,13 @@
 jemalloc tells Redis, and RSS never goes down when keys are deleted, so gee.kv keeps an
 estimate: for each key, ``sys.getsizeof`` of the key, of the value and, for containers, of
 their elements (all of them up to 32, else the mean of the first 16 times the length), plus
-the deadline object of a key with a TTL; and per database, the dict tables (``data``,
-``expires``, the tracking dict) and the expiry heap. ``value_size`` is a pure function of the
-value, so the running total can be kept by difference: ``Database.modified`` (the one hook
-every write passes through) queues the written key, and ``settle`` re-estimates it after the
-command, adding the change. A test checks the total against tracemalloc.
+the deadline object of a key with a TTL; per database, the dict tables (``data``,
+``expires``, the tracking dict) and the expiry heap; and the clients' output buffers, counted
+by ``count_clients`` from the cron and INFO (summing them per command would cost O(clients)).
+``value_size`` is a pure function of the value, so the running total can be kept by
+difference: ``Database.modified`` (the one hook every write passes through) queues the
+written key, and ``settle`` re-estimates it after the command, adding the change. A test
+checks the total against tracemalloc.
 
 **Tracking** (the per-key sizes and access clocks) is on only while ``maxmemory`` is set or an
 LFU policy is chosen (OBJECT FREQ needs the counters). Then every command takes the slow path
@@ -161,9 +163,11 @@ class Memory:
         self.tracking = False
         # Sum of the key estimates over every database (tracking only).
         self.keys_bytes = 0
-        # db_overhead per database (tracking only), and their sum.
+        # db_overhead per database (tracking only), and their sum plus ``clients``.
         self.overheads = [0] * len(self.keyspace.dbs)
         self.overhead = 0
+        # Bytes in the clients' output buffers at the last count (``count_clients``).
+        self.clients = 0
         # used_memory of the empty server (its tables), as INFO's used_memory_startup.
         self.startup = sum(db_overhead(db) for db in self.keyspace.dbs)
         self.peak = 0
@@ -317,6 +321,7 @@ class Memory:
         left mostly empty (Redis's tryResizeHashTables)."""
         self.settle()
         self.compact()
+        self.count_clients()
         used = self.keys_bytes + self.overhead
         if used > self.peak:
             self.peak = used
@@ -328,24 +333,42 @@ class Memory:
 
     def _refresh_all(self) -> None:
         self.overheads = [db_overhead(db) for db in self.keyspace.dbs]
-        self.overhead = sum(self.overheads)
+        self.overhead = sum(self.overheads) + self.clients
+
+    def count_clients(self) -> int:
+        """Count the bytes in the clients' output buffers (Redis's mem_clients_normal): the
+        replies not yet handed to the transport (``out``) and those the transport holds
+        because the socket would block. O(clients), so it runs from the background cycle,
+        for INFO and when the count decides an eviction, never per command."""
+        total = 0
+        for client in self.server.clients.values():
+            total += len(client.out)
+            transport = client.transport
+            if transport is not None:
+                total += transport.get_write_buffer_size()
+        self.overhead += total - self.clients
+        self.clients = total
+        return total
 
     def used(self) -> int:
-        """used_memory: the estimate for every key plus the tables (see the docstring)."""
+        """used_memory: the estimate for every key plus the tables and the clients' output
+        buffers (see the docstring)."""
+        clients = self.count_clients()
         if self.tracking:
             self.settle()
             used = self.keys_bytes + self.overhead
         else:
-            used = sum(walk(db)[0] + db_overhead(db) for db in self.keyspace.dbs)
+            used = sum(walk(db)[0] + db_overhead(db) for db in self.keyspace.dbs) + clients
         if used > self.peak:
             self.peak = used
         return used
 
     def tables(self) -> int:
-        """The part of ``used`` that is tables rather than keys (used_memory_overhead)."""
+        """The part of ``used`` that is tables and client buffers rather than keys
+        (used_memory_overhead), as of the last ``used``."""
         if self.tracking:
             return self.overhead
-        return sum(db_overhead(db) for db in self.keyspace.dbs)
+        return sum(db_overhead(db) for db in self.keyspace.dbs) + self.clients
 
     # -- access --------------------------------------------------------------------------
 

@@ -136,7 +136,7 @@ def _memory_section(c: Client) -> list[tuple[str, object]]:
     net = max(used - startup, 1)
     aof = server.aof
     aof_buffer = len(aof.buf) if aof is not None else 0
-    clients = sum(len(client.out) for client in server.clients.values())
+    clients = memory.clients  # counted by ``used`` above
     total_system = os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
     maxmemory = memory.maxmemory
     return [
