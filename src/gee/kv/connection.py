@@ -86,6 +86,8 @@ class Client(asyncio.Protocol):
         self.keyspace = server.keyspace
         self.id = server.next_client_id()
         self.transport: asyncio.Transport | None = None
+        # The transport's write, kept bound for the fast path (set with the transport).
+        self.write: Callable[[bytes], object] = _no_transport
         self.reader = hiredis.Reader()
         self.out = bytearray()
         self.db: Database = server.keyspace.dbs[0]
@@ -126,12 +128,18 @@ class Client(asyncio.Protocol):
         self.soft_limit_since: float | None = None
         # True while any of: AUTH needed, MULTI, RESP2 subscriptions. Keeps the hot path short.
         self.special = not self.authenticated
+        # Whether the next read may take ``data_received``'s fast path: between frames, not
+        # special, not blocked, not closing, and the server on its fast path. One flag, so the
+        # hot path tests one attribute; ``refresh_fast`` recomputes it where any input changes.
+        self.fast = False
+        self.refresh_fast()
 
     # -- connection life ------------------------------------------------------------------
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         # uvloop's transports do not subclass asyncio's ABCs, hence a cast, not an isinstance.
         self.transport = cast(asyncio.Transport, transport)
+        self.write = self.transport.write
         peer = transport.get_extra_info("peername")
         local = transport.get_extra_info("sockname")
         if isinstance(peer, tuple):
@@ -147,13 +155,16 @@ class Client(asyncio.Protocol):
             self.transport.write(b"-ERR max number of clients reached\r\n")
             server.rejected_connections += 1
             self.closing = True
+            self.fast = False
             self.transport.close()
             return
         server.clients[self.id] = self
         server.total_connections += 1
+        self.refresh_fast()
 
     def connection_lost(self, exc: Exception | None) -> None:
         self.closing = True
+        self.fast = False
         self.server.clients.pop(self.id, None)
         self.cleanup()
 
@@ -196,6 +207,7 @@ class Client(asyncio.Protocol):
             aof.commit()
         self.flush()
         self.closing = True
+        self.fast = False
         if self.transport is not None:
             self.transport.close()
 
@@ -206,14 +218,7 @@ class Client(asyncio.Protocol):
         # read of a client that waits for each reply (redis-benchmark -P 1, most applications),
         # where the cost per read is the cost per command; so it is one flat function, which
         # repeats the few lines of ``process``'s loop that run a command (a call costs more).
-        if (
-            self.boundary
-            and data[0] == 42
-            and not self.special
-            and self.blocked is None
-            and not self.closing
-            and not self.server.slow_path
-        ):
+        if self.fast and data[0] == 42:
             reader = self.reader
             reader.feed(data)
             try:
@@ -222,16 +227,21 @@ class Client(asyncio.Protocol):
                 self.protocol_error(_hiredis_error(str(exc)))
                 self.flush()
                 return
-            # When the request's encoding is as long as the read, the reader stands between
-            # frames again, so the framing state needs no update (see ``_after_chunk``).
-            if req.__class__ is list and req and len(data) == _encoded_len(req):
-                cmd = FAST_TABLE.get(req[0])
+            # When the read held this one request and nothing more, the reader stands
+            # between frames again, so the framing state needs no update (``_after_chunk``).
+            # (After a "*" at a frame boundary, hiredis returns a list, None or False.)
+            if req and not reader.has_data():
+                for arg in req:
+                    if arg.__class__ is not bytes:
+                        cmd = None  # not a command: ``process`` says why
+                        break
+                else:
+                    cmd = FAST_TABLE.get(req[0])
                 if cmd is not None and cmd.min_args <= len(req) <= cmd.max_args:
                     self.last_interaction = _time()
                     self.last_command = cmd.name_bytes
                     keyspace = self.keyspace
                     dirty = keyspace.dirty
-                    index = self.db.index
                     try:
                         cmd.func(self, req)
                     except CommandError as exc:
@@ -240,8 +250,10 @@ class Client(asyncio.Protocol):
                         self._internal_error(cmd, exc)
                     server = self.server
                     server.commands_processed += 1
+                    # No command both writes and changes the client's database (SELECT does
+                    # not write), so the index read now is the one the command ran in.
                     if keyspace.dirty != dirty and server._propagate is not None:
-                        server._propagate(index, req)
+                        server._propagate(self.db.index, req)
                     if keyspace.ready_keys:
                         server.serve_ready()
                     out = self.out
@@ -249,9 +261,8 @@ class Client(asyncio.Protocol):
                         if server.aof is not None:
                             self.flush()  # replies to writes may have to wait for fsync
                             return
-                        transport = self.transport
-                        if transport is not None:
-                            transport.write(bytes(out))
+                        write = self.write  # a plain attribute load: ``fast`` means a transport
+                        write(bytes(out))
                         out.clear()
                     return
             self.last_interaction = _time()
@@ -274,7 +285,7 @@ class Client(asyncio.Protocol):
             else:
                 self.reader.feed(data)
                 self.last_chunk = data
-                self.boundary = False
+                self.boundary = self.fast = False
                 self.partial_head = self.partial_len = None
             return
         self.last_interaction = time.time()
@@ -386,8 +397,9 @@ class Client(asyncio.Protocol):
                 self.boundary = True
                 self.partial_head = b""
                 self.partial_len = 0
+                self.refresh_fast()
                 return
-            self.boundary = False
+            self.boundary = self.fast = False
             pos = data.rfind(encoded)
             if pos >= 0:
                 end = pos + len(encoded)
@@ -400,7 +412,7 @@ class Client(asyncio.Protocol):
             self.partial_head = data[end:][:65536]
             self.partial_len = len(data) - end
         else:
-            self.boundary = False
+            self.boundary = self.fast = False
             head = self.partial_head
             if head is None or self.partial_len is None:
                 return
@@ -544,6 +556,19 @@ class Client(asyncio.Protocol):
             or self.multi is not None
             or (self.protocol == 2 and self.subscribed())
         )
+        self.refresh_fast()
+
+    def refresh_fast(self) -> None:
+        """Recompute ``fast`` after a change to what it depends on (the server's
+        ``update_paths`` calls it for every client)."""
+        self.fast = (
+            self.transport is not None
+            and self.boundary
+            and not self.special
+            and self.blocked is None
+            and not self.closing
+            and not self.server.slow_path
+        )
 
     def subscribed(self) -> bool:
         """Whether the client has any channel, pattern or shard channel subscription."""
@@ -599,6 +624,7 @@ class Client(asyncio.Protocol):
         if timeout > 0:
             state.timer = asyncio.get_running_loop().call_later(timeout, self._block_timeout)
         self.blocked = state
+        self.fast = False
         self.server.blocked_clients += 1
 
     def unblock(self) -> None:
@@ -607,6 +633,7 @@ class Client(asyncio.Protocol):
         if state is None:
             return
         self.blocked = None
+        self.refresh_fast()
         self.server.blocked_clients -= 1
         if state.timer is not None:
             state.timer.cancel()
@@ -668,6 +695,7 @@ class Client(asyncio.Protocol):
         if over:
             self.server.log("Client closed for overcoming of output buffer limits.")
             self.closing = True
+            self.fast = False
             transport.abort()
             self.cleanup()
 
@@ -682,6 +710,10 @@ def _encoded_len(req: list[Any]) -> int:
         total += n + (6 if n < 10 else 7 if n < 100 else 8 if n < 1000 else 5 + len(str(n)))
     n = len(req)
     return total + (4 if n < 10 else 5 if n < 100 else 3 + len(str(n)))
+
+
+def _no_transport(data: bytes) -> object:
+    raise RuntimeError("gee.kv: a client without a transport cannot send")
 
 
 def _bad_element(arg: object) -> str:

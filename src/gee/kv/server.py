@@ -175,6 +175,8 @@ class Server:
         )
         # Propagation does not need the slow path: the fast paths propagate too.
         self.slow_path = self.guarded or self.memory.tracking
+        for client in self.clients.values():
+            client.refresh_fast()
 
     def _bgsave_error_blocks(self) -> bool:
         """Redis's DISK_ERROR_TYPE_RDB: stop-writes-on-bgsave-error with save points set and
