@@ -136,9 +136,20 @@ class Database:
 
     def modified(self, key: bytes) -> None:
         """Note a write to ``key``: count it, break every WATCH on it, and queue it for the
-        memory accounting when that is on."""
+        memory accounting when that is on.
+
+        The hottest commands (SET, INCR, LPUSH, ...) spell it out, as a call costs more than
+        its body: ``keyspace.dirty += 1``, then ``notify`` only when
+        ``keyspace.touched is not None or db.watched``.
+        """
         keyspace = self.keyspace
         keyspace.dirty += 1
+        if keyspace.touched is not None or self.watched:
+            self.notify(key)
+
+    def notify(self, key: bytes) -> None:
+        """The part of ``modified`` after the count: the memory queue and WATCH."""
+        keyspace = self.keyspace
         if keyspace.touched is not None:
             keyspace.touched.append((self, key))
         if self.watched:

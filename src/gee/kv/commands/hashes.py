@@ -71,7 +71,10 @@ def hset(c: Client, args: list[bytes]) -> None:
     field = args[2]
     added = field not in value
     value[field] = args[3]
-    db.modified(key)
+    keyspace = c.keyspace  # db.modified(key), spelled out (see Database.modified)
+    keyspace.dirty += 1
+    if keyspace.touched is not None or db.watched:
+        db.notify(key)
     c.out += ONE if added else ZERO
 
 

@@ -48,7 +48,9 @@ def _list(c: Client, key: bytes) -> deque[bytes] | None:
 def _push(c: Client, args: list[bytes], left: bool, only_existing: bool) -> None:
     db = c.db
     key = args[1]
-    value = db.get(key)
+    value = db.data.get(key)
+    if value is not None and db.expires and key in db.expires:
+        value = db.get(key)
     if value is None:
         if only_existing:
             c.out += ZERO
@@ -67,10 +69,13 @@ def _push(c: Client, args: list[bytes], left: bool, only_existing: bool) -> None
         value.extendleft([encode(a) for a in args[2:]])
     else:
         value.extend([encode(a) for a in args[2:]])
-    db.modified(key)
+    keyspace = c.keyspace  # db.modified(key), spelled out (see Database.modified)
+    keyspace.dirty += 1
+    if keyspace.touched is not None or db.watched:
+        db.notify(key)
     if db.blocked:
         db.ready(key)
-    c.out += integer(len(value))
+    c.out += b":%d\r\n" % len(value)
 
 
 @command("lpush")
@@ -108,11 +113,15 @@ def _pop(c: Client, args: list[bytes], left: bool) -> None:
         if count < 0:
             raise CommandError("ERR value is out of range, must be positive")
     key = args[1]
-    value = _list(c, key)
+    db = c.db
+    value = db.data.get(key)
+    if value is not None and db.expires and key in db.expires:
+        value = db.get(key)
     if value is None:
         c.out += c.null if count is None else c.null_array
         return
-    db = c.db
+    if value.__class__ is not deque:
+        raise CommandError(WRONGTYPE)
     if count is None:
         c.out += value.popleft() if left else value.pop()
     else:
@@ -121,8 +130,12 @@ def _pop(c: Client, args: list[bytes], left: bool) -> None:
         c.out += b"*%d\r\n" % len(items) + b"".join(items)
         if not items:
             return
-    _drop_if_empty(db, key, value)
-    db.modified(key)
+    if not value:
+        db.delete(key)
+    keyspace = c.keyspace  # db.modified(key), spelled out (see Database.modified)
+    keyspace.dirty += 1
+    if keyspace.touched is not None or db.watched:
+        db.notify(key)
 
 
 @command("lpop")
@@ -156,10 +169,16 @@ def _range(n: int, start: int, end: int) -> tuple[int, int]:
 def lrange(c: Client, args: list[bytes]) -> None:
     start = parse_int(args[2])
     end = parse_int(args[3])
-    value = _list(c, args[1])
+    db = c.db
+    key = args[1]
+    value = db.data.get(key)
+    if value is not None and db.expires and key in db.expires:
+        value = db.get(key)
     if value is None:
         c.out += b"*0\r\n"
         return
+    if value.__class__ is not deque:
+        raise CommandError(WRONGTYPE)
     lo, hi = _range(len(value), start, end)
     c.out += b"*%d\r\n" % (hi - lo) + b"".join(itertools.islice(value, lo, hi))
 

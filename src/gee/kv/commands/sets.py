@@ -45,18 +45,27 @@ def _reply_set(c: Client, members: set[bytes]) -> None:
 @command("sadd")
 def sadd(c: Client, args: list[bytes]) -> None:
     db = c.db
-    value = db.get(args[1])
+    key = args[1]
+    value = db.data.get(key)
+    if value is not None and db.expires and key in db.expires:
+        value = db.get(key)
     if value is None:
         value = set()
-        db.data[args[1]] = value
+        db.data[key] = value
     elif value.__class__ is not set:
         raise CommandError(WRONGTYPE)
     before = len(value)
-    value.update(args[2:])
+    if len(args) == 3:
+        value.add(args[2])
+    else:
+        value.update(args[2:])
     added = len(value) - before
     if added:
-        db.modified(args[1])
-    c.out += integer(added)
+        keyspace = c.keyspace  # db.modified(key), spelled out (see Database.modified)
+        keyspace.dirty += 1
+        if keyspace.touched is not None or db.watched:
+            db.notify(key)
+    c.out += b":%d\r\n" % added
 
 
 @command("srem")

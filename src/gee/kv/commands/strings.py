@@ -70,7 +70,10 @@ def set_(c: Client, args: list[bytes]) -> None:
         db.data[key] = value
         if db.expires and key in db.expires:
             del db.expires[key]
-        db.modified(key)
+        keyspace = c.keyspace  # db.modified(key), spelled out (see Database.modified)
+        keyspace.dirty += 1
+        if keyspace.touched is not None or db.watched:
+            db.notify(key)
         c.out += OK
         return
     nx = xx = keepttl = get_old = False
@@ -339,7 +342,10 @@ def _incr(c: Client, key: bytes, delta: int, what: str = "increment or decrement
         raise CommandError(f"ERR {what} would overflow")
     text = b"%d" % result
     db.data[key] = text
-    db.modified(key)
+    keyspace = c.keyspace  # db.modified(key), spelled out (see Database.modified)
+    keyspace.dirty += 1
+    if keyspace.touched is not None or db.watched:
+        db.notify(key)
     c.out += b":%s\r\n" % text
 
 

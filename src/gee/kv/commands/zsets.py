@@ -67,9 +67,34 @@ def reply_members(c: Client, items: list[tuple[float, bytes]], with_scores: bool
 @command("zadd")
 def zadd(c: Client, args: list[bytes]) -> None:
     if len(args) == 4:
+        # ZADD key score member, without options: the common case, kept short.
         score = parse_float_or_none(args[2])
         if score is not None:
-            _zadd_one(c, args[1], score, args[3])
+            db = c.db
+            key = args[1]
+            z = db.data.get(key)
+            if z is not None and db.expires and key in db.expires:
+                z = db.get(key)
+            if z is None:
+                z = ZSet()
+                db.data[key] = z
+            elif z.__class__ is not ZSet:
+                raise CommandError(WRONGTYPE)
+            member = args[3]
+            old = z.dict.get(member)
+            if old == score:
+                c.out += ZERO
+                return
+            z.add(member, score)
+            if old is None:
+                _note_size(z, member)
+            keyspace = c.keyspace  # db.modified(key), spelled out (see Database.modified)
+            keyspace.dirty += 1
+            if keyspace.touched is not None or db.watched:
+                db.notify(key)
+            if db.blocked:
+                db.ready(key)
+            c.out += ZERO if old is not None else b":1\r\n"
             return
     nx = xx = gt = lt = ch = incr = False
     i = 2
@@ -145,28 +170,6 @@ def zadd(c: Client, args: list[bytes]) -> None:
         c.out += c.null if result is None else double(c, result)
     else:
         c.out += integer(added + changed if ch else added)
-
-
-def _zadd_one(c: Client, key: bytes, score: float, member: bytes) -> None:
-    """``ZADD key score member`` without options: the common case, kept short."""
-    db = c.db
-    z = db.get(key)
-    if z is None:
-        z = ZSet()
-        db.data[key] = z
-    elif z.__class__ is not ZSet:
-        raise CommandError(WRONGTYPE)
-    old = z.dict.get(member)
-    if old == score:
-        c.out += ZERO
-        return
-    z.add(member, score)
-    if old is None:
-        _note_size(z, member)
-    db.modified(key)
-    if db.blocked:
-        db.ready(key)
-    c.out += ZERO if old is not None else b":1\r\n"
 
 
 @command("zincrby")
