@@ -16,7 +16,7 @@ import time
 from collections import deque
 from collections.abc import Callable
 from time import time as _time
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, cast
 
 import hiredis
 
@@ -698,18 +698,6 @@ class Client(asyncio.Protocol):
             self.fast = False
             transport.abort()
             self.cleanup()
-
-
-def _encoded_len(req: list[Any]) -> int:
-    """The length of ``req`` encoded as a multibulk request; -1 if not all bulk strings."""
-    total = 0
-    for arg in req:
-        if arg.__class__ is not bytes:
-            return -1
-        n = len(arg)
-        total += n + (6 if n < 10 else 7 if n < 100 else 8 if n < 1000 else 5 + len(str(n)))
-    n = len(req)
-    return total + (4 if n < 10 else 5 if n < 100 else 3 + len(str(n)))
 
 
 def _no_transport(data: bytes) -> object:
