@@ -47,6 +47,7 @@ from gee.kv.zset import ZSet
 if TYPE_CHECKING:
     from gee.kv.commands import Command
     from gee.kv.keyspace import Database
+    from gee.kv.persist.rdb import KeyAccess
     from gee.kv.server import Server
 
 # Commands that look keys up without counting as an access (Redis's LOOKUP_NOTOUCH).
@@ -451,6 +452,37 @@ class Memory:
             field = self.given_access(idle, freq)
             if m is not None and field is not None:
                 db.meta[key] = (m & ~ACCESS) | field
+
+    def saved_access(self) -> tuple[KeyAccess | None, KeyAccess | None]:
+        """What an RDB save writes before each key, as ``rdb.dump``'s ``idle`` and ``freq``:
+        Redis's rdbSaveKeyValuePair writes the idle seconds under an LRU policy and the
+        decayed LFU counter under an LFU one. Neither under other policies, nor while
+        tracking is off: gee.kv has no access data then, and Redis takes a key without them
+        as just accessed."""
+        if not self.tracking or not (self.lfu or self.policy.endswith("-lru")):
+            return None, None
+        self.settle()
+        dbs = self.keyspace.dbs
+        now = time.time()
+        if self.lfu:
+            minutes = lfu_minutes(now)
+            decay = self.decay_time
+
+            def freq(index: int, key: bytes) -> int | None:
+                m = dbs[index].meta.get(key)
+                return None if m is None else lfu_decr_and_return(m & ACCESS, decay, minutes)
+
+            return None, freq
+        clock = int(now * 1000) & ACCESS
+
+        def idle(index: int, key: bytes) -> int | None:
+            m = dbs[index].meta.get(key)
+            if m is None:
+                return None
+            last = m & ACCESS
+            return (clock - last if clock >= last else clock + ACCESS - last) // 1000
+
+        return idle, None
 
     def idle_ms(self, db: Database, key: bytes) -> int:
         """Milliseconds since ``key`` was last accessed (0 when not tracked)."""

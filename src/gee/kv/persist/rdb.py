@@ -23,7 +23,7 @@ import gc
 import math
 import struct
 from collections import deque
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any, BinaryIO
 
@@ -71,6 +71,10 @@ _QUICKLIST_PLAIN = 1
 _QUICKLIST_PACKED = 2
 
 _DOUBLE = struct.Struct("<d")
+
+# A key's idle seconds or LFU counter for ``dump``, given its database index and name (None:
+# nothing to write for it).
+KeyAccess = Callable[[int, bytes], int | None]
 
 
 @dataclass(slots=True)
@@ -715,11 +719,16 @@ def dump(
     aux: dict[bytes, bytes] | None = None,
     compress: bool = True,
     checksum: bool = True,
+    idle: KeyAccess | None = None,
+    freq: KeyAccess | None = None,
 ) -> None:
     """Write an RDB file of ``databases`` (index, data, expires) to ``file``.
 
     Empty databases are skipped, as Redis skips them. With ``checksum`` False the trailing
-    CRC64 is zero, which readers take as "not computed".
+    CRC64 is zero, which readers take as "not computed". ``idle`` gives a key's idle seconds
+    and ``freq`` its LFU counter, written before it as IDLE and FREQ opcodes (Redis writes
+    one or the other, as its policy is LRU or LFU); None from them, or no function, writes
+    none for the key.
     """
     sink = _Sink(file, checksum)
     sink.add(b"REDIS%04d" % RDB_VERSION)
@@ -734,6 +743,14 @@ def dump(
             when = expires.get(key)
             if when is not None:
                 sink.add(b"\xfc" + when.to_bytes(8, "little", signed=True))
+            if idle is not None:
+                seconds = idle(index, key)
+                if seconds is not None:
+                    sink.add(b"\xf8" + _length(seconds))
+            if freq is not None:
+                counter = freq(index, key)
+                if counter is not None:
+                    sink.add(bytes((OP_FREQ, counter)))
             sink.add(dump_value_keyed(key, value, compress))
     sink.add(b"\xff")
     sink.flush()

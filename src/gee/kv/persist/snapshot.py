@@ -94,6 +94,7 @@ class Snapshots:
             b"aof-base": b"0",
         }
         databases = [(db.index, db.data, db.expires) for db in self.server.keyspace.dbs]
+        idle, freq = self.server.memory.saved_access()
         try:
             with open(tmp, "wb") as f:
                 rdb.dump(
@@ -102,6 +103,8 @@ class Snapshots:
                     aux=aux,
                     compress=config.values["rdbcompression"] == "yes",
                     checksum=config.values["rdbchecksum"] == "yes",
+                    idle=idle,
+                    freq=freq,
                 )
                 f.flush()
                 os.fsync(f.fileno())
