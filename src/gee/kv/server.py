@@ -19,6 +19,7 @@ from collections.abc import Callable
 from typing import Any, TextIO
 
 from gee.kv.commands import COMMANDS, Command, load_all
+from gee.kv.commands.scripting import SCRIPT_COMMANDS, command_flags
 from gee.kv.config import Config
 from gee.kv.connection import Client, _error
 from gee.kv.errors import AOFError, CommandError, RDBError
@@ -55,6 +56,9 @@ class Server:
         self.blocked_clients = 0
         self.pubsub_messages = 0
         self.start_time = time.time()
+        # time.time() as of the last cron tick: what the fast path stamps a client's last
+        # interaction with, as Redis uses its cached server.unixtime (a call per request costs).
+        self.clock = self.start_time
         self.snapshots = Snapshots(self)
         self.ports: list[int] = []
         self._servers: list[asyncio.AbstractServer] = []
@@ -256,6 +260,7 @@ class Server:
 
     def _tick(self) -> None:
         """The background cycle: active expiry (a few ms at most) and idle-client timeouts."""
+        self.clock = time.time()
         ran_out = self.keyspace.active_expire(0.002)
         self.snapshots.cron()
         if self.aof is not None:
@@ -359,11 +364,14 @@ _OOM_ALLOWED_IN_MULTI = {b"exec", b"discard", b"quit", b"reset"}
 
 
 def _flags(cmd: Command, args: list[bytes]) -> frozenset[str]:
-    """The flags of the command ``args`` runs (a container's subcommand's own flags)."""
+    """The flags of the command ``args`` runs (a container's subcommand's own flags; for
+    EVAL and EVALSHA, what the script's shebang declares)."""
     if cmd.subcommands and len(args) > 1:
         sub = cmd.subcommands.get(args[1].lower())
         if sub is not None:
             return sub.flags
+    if cmd.name_bytes in SCRIPT_COMMANDS:
+        return command_flags(cmd.flags, args)
     return cmd.flags
 
 
