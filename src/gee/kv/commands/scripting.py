@@ -8,7 +8,9 @@ answers NOSCRIPT, which makes clients fall back to loading it.
 
 A script's shebang (``#!lua flags=no-writes,allow-oom``) is read as Redis 7.0 reads it: a
 script with one may write unless it says ``no-writes``, and one that may write is refused
-with -OOM while memory is full (``allow-oom`` lifts that) and by the ``*_RO`` commands. A
+by the ``*_RO`` commands and, while memory is full, with -OOM (``allow-oom`` lifts that).
+``command_flags`` gives the server's refusal check those flags, as Redis's processCommand
+takes them from the script, so an EXEC that queued such a script is refused as a whole. A
 script without a shebang runs in Redis's compatibility mode: Redis refuses only its first
 ``denyoom`` command under -OOM, and the known scripts have none.
 """
@@ -22,7 +24,6 @@ from typing import TYPE_CHECKING
 from gee.kv.commands import command, container
 from gee.kv.commands.common import WRONGTYPE, parse_int
 from gee.kv.errors import CommandError
-from gee.kv.evict import OOM
 from gee.kv.keyspace import now_ms
 from gee.kv.resp import OK, ONE, ZERO, ProtocolError, bulk, split_inline
 
@@ -82,16 +83,37 @@ def _text(arg: bytes) -> str:
     return arg.decode(errors="replace")
 
 
-def _check_oom(c: Client, body: bytes) -> None:
-    """Redis's processCommand refusal of a script that may write while memory is full: one
-    whose shebang says neither no-writes nor allow-oom (a bad one fails later, as in Redis)."""
-    if c.server.memory.out_of_memory():
-        try:
-            flags = shebang(body)[0]
-        except CommandError:
-            return
-        if flags is not None and not flags & (NO_WRITES | ALLOW_OOM):
-            raise CommandError(OOM.decode())
+# The commands that run a script, whose flags come from the script's shebang.
+SCRIPT_COMMANDS = frozenset((b"eval", b"eval_ro", b"evalsha", b"evalsha_ro"))
+_SCRIPT_DECIDES = frozenset(("denyoom", "write", "stale", "may_replicate"))
+
+
+def command_flags(flags: frozenset[str], args: list[bytes]) -> frozenset[str]:
+    """The flags of a script command (``SCRIPT_COMMANDS``) whose own are ``flags``, for the
+    call ``args``, as Redis's evalGetCommandFlags: a script with a shebang replaces denyoom,
+    write and stale with what it declares (denyoom unless no-writes or allow-oom, write
+    unless no-writes). Without a shebang, with a bad one, or for EVALSHA of a SHA1 not
+    cached, the command's own flags stand (a bad script fails when it runs)."""
+    if args[0].lower().startswith(b"evalsha"):
+        body = _SCRIPTS.get(args[1].lower()) if len(args[1]) == 40 else None
+        if body is None:
+            return flags
+    else:
+        body = args[1]
+    try:
+        declared = shebang(body)[0]
+    except CommandError:
+        return flags
+    if declared is None:
+        return flags
+    result = set(flags - _SCRIPT_DECIDES)
+    if not declared & (NO_WRITES | ALLOW_OOM):
+        result.add("denyoom")
+    if not declared & NO_WRITES:
+        result.add("write")
+    if declared & ALLOW_STALE:
+        result.add("stale")
+    return frozenset(result)
 
 
 def _token_matches(c: Client, key: bytes, token: bytes) -> bool:
@@ -210,14 +232,12 @@ def _run(c: Client, body: bytes, args: list[bytes], ro: bool) -> None:
 
 
 def _eval(c: Client, args: list[bytes], ro: bool) -> None:
-    _check_oom(c, args[1])
     _run(c, args[1], args, ro)
 
 
 def _evalsha(c: Client, args: list[bytes], ro: bool) -> None:
     body = _SCRIPTS.get(args[1].lower())
     if body is not None:
-        _check_oom(c, body)
         _run(c, body, args, ro)
         return
     if len(args[1]) == 40:
