@@ -33,7 +33,6 @@ from typing import TYPE_CHECKING, Any
 
 from gee.kv.evict import (
     ACCESS,
-    EVICT_FAIL,
     EVICT_OK,
     LFU_INIT_VAL,
     SHIFT,
@@ -174,8 +173,6 @@ class Memory:
         self.peak = 0
         self.evicted_keys = 0
         self.evictor = Evictor(self)
-        # Whether the last perform_evictions failed: over the limit, nothing to evict.
-        self.oom = False
         # Access fields RESTORE ... IDLETIME/FREQ asked for, applied by the next settle.
         self.restored: dict[tuple[Database, bytes], int] = {}
         # (db, key, idle, freq) an RDB file gave keys as they loaded, applied by ``configure``.
@@ -504,16 +501,8 @@ class Memory:
         """Evict until used memory is within maxmemory: EVICT_OK, EVICT_RUNNING (the loop goes
         on evicting) or EVICT_FAIL (over the limit, nothing may go). See evict.py."""
         if not self.maxmemory:
-            self.oom = False
             return EVICT_OK
-        result = self.evictor.perform()
-        self.oom = result == EVICT_FAIL
-        return result
-
-    def out_of_memory(self) -> bool:
-        """Whether the check before the running command found memory full: over maxmemory and
-        nothing left to evict (Redis's pre_command_oom_state, which scripts consult)."""
-        return self.oom and self.maxmemory > 0 and self.keys_bytes + self.overhead > self.maxmemory
+        return self.evictor.perform()
 
     def compact(self) -> bool:
         """Rebuild the tables that deletions left mostly empty (a Python dict never shrinks
