@@ -12,7 +12,7 @@ from __future__ import annotations
 import importlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 import hiredis
 
@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from gee.kv.connection import Client
 
 Handler = Callable[["Client", list[bytes]], None]
+H = TypeVar("H", bound=Handler)  # a handler keeps its own signature (e.g. extra defaults)
 
 
 @dataclass(slots=True, eq=False)
@@ -79,10 +80,10 @@ def _load_specs() -> None:
             _SPECS[sub[0].decode()] = sub
 
 
-def command(name: str) -> Callable[[Handler], Handler]:
+def command(name: str) -> Callable[[H], H]:
     """Register the decorated function as command ``name`` (``parent|sub`` for subcommands)."""
 
-    def register(func: Handler) -> Handler:
+    def register(func: H) -> H:
         if not _SPECS:
             _load_specs()
         spec = _SPECS[name]

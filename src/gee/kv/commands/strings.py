@@ -320,7 +320,10 @@ def setrange(c: Client, args: list[bytes]) -> None:
 # -- counters -----------------------------------------------------------------------------
 
 
-def _incr(c: Client, key: bytes, delta: int, what: str = "increment or decrement") -> None:
+@command("incr")
+def incr(c: Client, args: list[bytes], delta: int = 1) -> None:
+    """INCR, and the body of DECR, INCRBY and DECRBY (which pass their ``delta``)."""
+    key = args[1]
     db = c.db
     old = db.data.get(key)
     if old is not None and db.expires and key in db.expires:
@@ -329,6 +332,8 @@ def _incr(c: Client, key: bytes, delta: int, what: str = "increment or decrement
         current = 0
     elif old.__class__ is not bytes:
         raise CommandError(WRONGTYPE)
+    elif old.isdigit() and len(old) < 19 and (old[0] != 48 or len(old) == 1):
+        current = int(old)  # plain digits, no leading zero, far from the int64 limits
     else:
         # Inlined parse_int_or_none: counters are the hot path of INCR-heavy traffic.
         try:
@@ -339,29 +344,24 @@ def _incr(c: Client, key: bytes, delta: int, what: str = "increment or decrement
             raise CommandError(NOT_INTEGER)
     result = current + delta
     if result > INT64_MAX or result < INT64_MIN:
-        raise CommandError(f"ERR {what} would overflow")
-    text = b"%d" % result
-    db.data[key] = text
+        raise CommandError("ERR increment or decrement would overflow")
+    reply = b":%d\r\n" % result
+    db.data[key] = reply[1:-2]
     keyspace = c.keyspace  # db.modified(key), spelled out (see Database.modified)
     keyspace.dirty += 1
     if keyspace.touched is not None or db.watched:
         db.notify(key)
-    c.out += b":%s\r\n" % text
-
-
-@command("incr")
-def incr(c: Client, args: list[bytes]) -> None:
-    _incr(c, args[1], 1)
+    c.out += reply
 
 
 @command("decr")
 def decr(c: Client, args: list[bytes]) -> None:
-    _incr(c, args[1], -1)
+    incr(c, args, -1)
 
 
 @command("incrby")
 def incrby(c: Client, args: list[bytes]) -> None:
-    _incr(c, args[1], parse_int(args[2]))
+    incr(c, args, parse_int(args[2]))
 
 
 @command("decrby")
@@ -369,7 +369,7 @@ def decrby(c: Client, args: list[bytes]) -> None:
     delta = parse_int(args[2])
     if delta == INT64_MIN:
         raise CommandError("ERR decrement would overflow")
-    _incr(c, args[1], -delta)
+    incr(c, args, -delta)
 
 
 def parse_long_double(raw: bytes) -> Fraction | None:
