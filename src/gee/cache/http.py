@@ -104,7 +104,7 @@ def split_path(raw_path: bytes, base_path: str) -> tuple[str, str] | None:
     half is unescaped with :func:`unescape`. None means a bad request: another prefix, a
     malformed ``%`` escape, or no ``/`` after the group.
     """
-    if b"?" in raw_path:
+    if raw_path.find(b"?") >= 0:  # not ``in``: bytes-in-bytes builds a TypeError first
         raw_path = raw_path.partition(b"?")[0]
     path = raw_path.decode("latin-1")
     if not path.startswith(base_path):
@@ -464,7 +464,7 @@ class HTTPPool:
             and await self._get_direct(scope, raw, send)
         ):
             return
-        if raw is not None and b"%" in raw:
+        if raw is not None and raw.find(b"%") >= 0:  # (``in`` would build a TypeError)
             # Keys are bytes: a Go client escapes any byte, so "%FF%FE" is a key like another.
             # gee.web's router decodes the params it matches as UTF-8 and answers 400 to what
             # is not; our handlers decode the raw path themselves (split_path). So the router

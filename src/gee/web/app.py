@@ -176,7 +176,7 @@ class Gee(RouterGroup):
         if raw is None:
             path = quote(scope["path"], safe="/:@!$&'()*+,;=-._~")
         else:
-            if b"?" in raw:
+            if raw.find(b"?") >= 0:  # not ``in``: bytes-in-bytes builds a TypeError first
                 raw = raw.partition(b"?")[0]
             path = raw.decode("latin-1")
         root = scope.get("root_path")
