@@ -45,7 +45,9 @@ def _list(c: Client, key: bytes) -> deque[bytes] | None:
     return get_typed(c, key, deque)  # type: ignore[no-any-return]
 
 
-def _push(c: Client, args: list[bytes], left: bool, only_existing: bool) -> None:
+@command("lpush")
+def lpush(c: Client, args: list[bytes], left: bool = True, only_existing: bool = False) -> None:
+    """LPUSH, and the body of RPUSH, LPUSHX and RPUSHX (one call less for LPUSH)."""
     db = c.db
     key = args[1]
     value = db.data.get(key)
@@ -78,24 +80,19 @@ def _push(c: Client, args: list[bytes], left: bool, only_existing: bool) -> None
     c.out += b":%d\r\n" % len(value)
 
 
-@command("lpush")
-def lpush(c: Client, args: list[bytes]) -> None:
-    _push(c, args, True, False)
-
-
 @command("rpush")
 def rpush(c: Client, args: list[bytes]) -> None:
-    _push(c, args, False, False)
+    lpush(c, args, False, False)
 
 
 @command("lpushx")
 def lpushx(c: Client, args: list[bytes]) -> None:
-    _push(c, args, True, True)
+    lpush(c, args, True, True)
 
 
 @command("rpushx")
 def rpushx(c: Client, args: list[bytes]) -> None:
-    _push(c, args, False, True)
+    lpush(c, args, False, True)
 
 
 def _drop_if_empty(db: Database, key: bytes, value: Any) -> None:
