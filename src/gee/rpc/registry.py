@@ -47,6 +47,9 @@ class Registry:
         self._server: asyncio.Server | None = None
         self._reaper: asyncio.Task[None] | None = None
         self._handlers: set[asyncio.Task[None]] = set()
+        # Every open connection's writer, added when it is accepted: shutdown() closes them
+        # all, including one whose handler task has not run yet (it would leak its socket).
+        self._writers: set[asyncio.StreamWriter] = set()
         self.port = 0
 
     def alive(self) -> list[str]:
@@ -79,7 +82,7 @@ class Registry:
 
     async def start(self, host: str = "127.0.0.1", port: int = 0) -> int:
         """Listen; return the port (``port`` 0: any free one)."""
-        self._server = await asyncio.start_server(self._serve, host, port)
+        self._server = await asyncio.start_server(self._accept, host, port)
         self.port = self._server.sockets[0].getsockname()[1]
         self._reaper = asyncio.get_running_loop().create_task(self._reap())
         log.info("registry listening on http://%s:%d%s", host, self.port, self.path)
@@ -100,11 +103,26 @@ class Registry:
         for task in list(self._handlers):
             task.cancel()
         await asyncio.gather(*self._handlers, return_exceptions=True)
+        for writer in list(self._writers):
+            writer.close()
+        self._writers.clear()
 
     async def _reap(self) -> None:
         while True:
             await asyncio.sleep(min(self.ttl / 4, 1.0))
             self.alive()
+
+    def _accept(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        # A plain function, so asyncio calls it as the connection is made (a coroutine would
+        # become a task that may never start before a shutdown).
+        self._writers.add(writer)
+        task = asyncio.get_running_loop().create_task(self._serve(reader, writer))
+        task.add_done_callback(lambda _: self._forget(writer))
+
+    def _forget(self, writer: asyncio.StreamWriter) -> None:
+        # The handler ended, however (even cancelled before it ran): its socket closes too.
+        self._writers.discard(writer)
+        writer.close()
 
     async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         task = asyncio.current_task()
