@@ -6,6 +6,7 @@ from /proc, before and after a run) is steadier, and it is what a change to the 
 moves. A development tool, not part of the benchmark table:
 
     python -m bench.kv.cpu [--tests set,get] [-n 100000] [-P 1] [--servers gee.kv,redis-server]
+                           [--aof everysec|always]
 """
 
 from __future__ import annotations
@@ -36,10 +37,12 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("-n", type=int, default=100_000)
     parser.add_argument("-P", type=int, default=1, dest="depth")
     parser.add_argument("--servers", default="gee.kv,redis-server")
+    parser.add_argument("--aof", choices=("everysec", "always", "no"), help="appendonly yes")
     args = parser.parse_args(argv)
     by_name = {s.name: s for s in SUBJECTS}
     for name in args.servers.split(","):
-        with serve(by_name[name]) as (server, port):
+        aof = {"appendonly": "yes", "appendfsync": args.aof} if args.aof else None
+        with serve(by_name[name], options=aof) as (server, port):
             pid = pid_of(server)
             for test in args.tests.split(","):
                 user0, sys0 = cpu_seconds(pid)
