@@ -3,16 +3,13 @@ OBJECT IDLETIME / OBJECT FREQ after the load, and the eviction order they give."
 
 from __future__ import annotations
 
-import contextlib
 import shutil
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from tests.kv.conftest import ThreadedServer
+from tests.kv.oracle import call, call_int, gee_with, redis_with
 from tests.kv.resp_client import RawClient
-from tests.servers import RunningServer, launch_redis, stop_process
 
 pytestmark = pytest.mark.redis
 
@@ -22,42 +19,6 @@ FREQ = {b"cold": 1, b"warm": 40, b"hot": 200}
 LRU = ("maxmemory", "100mb", "maxmemory-policy", "allkeys-lru")
 # lfu-decay-time 0: no decay, so a minute boundary between load and query changes nothing.
 LFU = ("maxmemory-policy", "allkeys-lfu", "lfu-decay-time", "0")
-
-
-@contextlib.contextmanager
-def _redis(workdir: Path, config: tuple[str, ...]) -> Iterator[RunningServer]:
-    server = launch_redis(
-        workdir, *(f"--{item}" if i % 2 == 0 else item for i, item in enumerate(config))
-    )
-    try:
-        yield server
-    finally:
-        assert server.proc is not None
-        stop_process(server.proc)
-
-
-@contextlib.contextmanager
-def _gee(workdir: Path, config: tuple[str, ...]) -> Iterator[ThreadedServer]:
-    options = dict(zip(config[::2], config[1::2], strict=True))
-    server = ThreadedServer(dir=str(workdir), **options)
-    try:
-        yield server
-    finally:
-        server.stop()
-
-
-def _call(port: int, *args: object) -> bytes:
-    client = RawClient(port)
-    try:
-        return client.call(*args)
-    finally:
-        client.close()
-
-
-def _int(port: int, *args: object) -> int:
-    reply = _call(port, *args)
-    assert reply[:1] == b":", f"{args}: got {reply!r}; want an integer"
-    return int(reply[1:-2])
 
 
 def _used_memory(client: RawClient) -> int:
@@ -72,7 +33,7 @@ def _write_rdb(
 ) -> Path:
     """Have redis-server save keys RESTOREd with IDLETIME or FREQ ``access``; return the file."""
     workdir.mkdir()
-    with _redis(workdir, config) as redis:
+    with redis_with(workdir, config) as redis:
         client = RawClient(redis.port)
         try:
             client.call("SET", "template", b"v" * size)
@@ -98,20 +59,20 @@ def _loaded_pair(tmp_path: Path, rdb: Path) -> tuple[Path, Path]:
 def test_loaded_freq_matches_redis(tmp_path: Path) -> None:
     rdb = _write_rdb(tmp_path / "writer", LFU, FREQ, "FREQ", 10)
     redis_dir, gee_dir = _loaded_pair(tmp_path, rdb)
-    with _redis(redis_dir, LFU) as redis, _gee(gee_dir, LFU) as gee:
+    with redis_with(redis_dir, LFU) as redis, gee_with(gee_dir, LFU) as gee:
         for key in FREQ:
-            want = _int(redis.port, "OBJECT", "FREQ", key)
-            got = _int(gee.port, "OBJECT", "FREQ", key)
+            want = call_int(redis.port, "OBJECT", "FREQ", key)
+            got = call_int(gee.port, "OBJECT", "FREQ", key)
             assert got == want == FREQ[key], f"{key!r}: got {got}; want {want}"
 
 
 def test_loaded_idle_matches_redis(tmp_path: Path) -> None:
     rdb = _write_rdb(tmp_path / "writer", LRU, IDLE, "IDLETIME", 10)
     redis_dir, gee_dir = _loaded_pair(tmp_path, rdb)
-    with _redis(redis_dir, LRU) as redis, _gee(gee_dir, LRU) as gee:
+    with redis_with(redis_dir, LRU) as redis, gee_with(gee_dir, LRU) as gee:
         for key in IDLE:
-            want = _int(redis.port, "OBJECT", "IDLETIME", key)
-            got = _int(gee.port, "OBJECT", "IDLETIME", key)
+            want = call_int(redis.port, "OBJECT", "IDLETIME", key)
+            got = call_int(gee.port, "OBJECT", "IDLETIME", key)
             # Seconds pass between the two servers' loads and queries on a loaded machine.
             assert abs(got - want) <= 3, f"{key!r}: got {got}; want {want}"
             assert got >= IDLE[key], f"{key!r}: got {got}; want at least {IDLE[key]}"
@@ -124,10 +85,10 @@ def test_loaded_access_ignored_without_tracking(tmp_path: Path) -> None:
     gee_dir = tmp_path / "gee"
     gee_dir.mkdir()
     shutil.copy(rdb, gee_dir / "dump.rdb")
-    with _gee(gee_dir, ()) as gee:
-        assert _int(gee.port, "DBSIZE") == len(IDLE)
-        assert _call(gee.port, "CONFIG", "SET", *LRU) == b"+OK\r\n"
-        idle = _int(gee.port, "OBJECT", "IDLETIME", "older")
+    with gee_with(gee_dir, ()) as gee:
+        assert call_int(gee.port, "DBSIZE") == len(IDLE)
+        assert call(gee.port, "CONFIG", "SET", *LRU) == b"+OK\r\n"
+        idle = call_int(gee.port, "OBJECT", "IDLETIME", "older")
         assert idle < 100, f"got {idle}; want a fresh key"
 
 
@@ -149,7 +110,7 @@ def test_loaded_access_orders_eviction_as_redis(
     config += ("lfu-decay-time", "0")
     rdb = _write_rdb(tmp_path / "writer", config, access, option, VALUE)
     redis_dir, gee_dir = _loaded_pair(tmp_path, rdb)
-    with _redis(redis_dir, config) as redis, _gee(gee_dir, config) as gee:
+    with redis_with(redis_dir, config) as redis, gee_with(gee_dir, config) as gee:
         for port in (redis.port, gee.port):
             info = RawClient(port)
             try:

@@ -13,9 +13,8 @@ from pathlib import Path
 import pytest
 
 from gee.kv.persist import rdb
-from tests.kv.conftest import ThreadedServer
+from tests.kv.oracle import call, call_int, gee_with, redis_with
 from tests.kv.resp_client import RawClient
-from tests.servers import RunningServer, launch_redis, stop_process
 
 pytestmark = pytest.mark.redis
 
@@ -27,42 +26,6 @@ LRU = ("maxmemory", "100mb", "maxmemory-policy", "allkeys-lru")
 FREQ = {b"cold": 0, b"warm": 40, b"hot": 255}
 IDLE = {b"old": 86_400, b"older": 500_000, b"new": 0}
 READS = 7  # GETs of the key "read" (created with the counter at 5) under LFU
-
-
-@contextlib.contextmanager
-def _redis(workdir: Path, config: tuple[str, ...]) -> Iterator[RunningServer]:
-    server = launch_redis(
-        workdir, *(f"--{item}" if i % 2 == 0 else item for i, item in enumerate(config))
-    )
-    try:
-        yield server
-    finally:
-        assert server.proc is not None
-        stop_process(server.proc)
-
-
-@contextlib.contextmanager
-def _gee(workdir: Path, config: tuple[str, ...]) -> Iterator[ThreadedServer]:
-    options = dict(zip(config[::2], config[1::2], strict=True))
-    server = ThreadedServer(dir=str(workdir), **options)
-    try:
-        yield server
-    finally:
-        server.stop()
-
-
-def _call(port: int, *args: object) -> bytes:
-    client = RawClient(port)
-    try:
-        return client.call(*args)
-    finally:
-        client.close()
-
-
-def _int(port: int, *args: object) -> int:
-    reply = _call(port, *args)
-    assert reply[:1] == b":", f"{args}: got {reply!r}; want an integer"
-    return int(reply[1:-2])
 
 
 def _save(client: RawClient, how: str) -> None:
@@ -100,7 +63,7 @@ def _loaded(tmp_path: Path, path: Path, config: tuple[str, ...]) -> Iterator[dic
     for d in (redis_dir, gee_dir):
         d.mkdir()
         shutil.copy(path, d / "dump.rdb")
-    with _redis(redis_dir, config) as redis, _gee(gee_dir, config) as gee:
+    with redis_with(redis_dir, config) as redis, gee_with(gee_dir, config) as gee:
         yield {"redis": redis.port, "gee": gee.port}
 
 
@@ -108,14 +71,14 @@ def _loaded(tmp_path: Path, path: Path, config: tuple[str, ...]) -> Iterator[dic
 def test_saved_freq_loads_in_redis_and_gee(tmp_path: Path, how: str) -> None:
     writer = tmp_path / "writer"
     writer.mkdir()
-    with _gee(writer, LFU) as gee:
+    with gee_with(writer, LFU) as gee:
         client = RawClient(gee.port)
         try:
             _restore_all(client, FREQ, "FREQ")
             client.call("SET", "read", "value")
             for _ in range(READS):
                 client.call("GET", "read")
-            got = _int(gee.port, "OBJECT", "FREQ", "read")
+            got = call_int(gee.port, "OBJECT", "FREQ", "read")
             assert got == 5 + READS, f"before the save: got {got}; want {5 + READS}"
             _save(client, how)
         finally:
@@ -126,14 +89,14 @@ def test_saved_freq_loads_in_redis_and_gee(tmp_path: Path, how: str) -> None:
     with _loaded(tmp_path, writer / "dump.rdb", LFU) as ports:
         for name, port in ports.items():
             for key, counter in want.items():
-                got = _int(port, "OBJECT", "FREQ", key)
+                got = call_int(port, "OBJECT", "FREQ", key)
                 assert got == counter, f"{name} {key!r}: got {got}; want {counter}"
 
 
 def test_saved_idle_loads_in_redis_and_gee(tmp_path: Path) -> None:
     writer = tmp_path / "writer"
     writer.mkdir()
-    with _gee(writer, LRU) as gee:
+    with gee_with(writer, LRU) as gee:
         client = RawClient(gee.port)
         try:
             _restore_all(client, IDLE, "IDLETIME")
@@ -160,9 +123,9 @@ def test_saved_idle_loads_in_redis_and_gee(tmp_path: Path) -> None:
     with _loaded(tmp_path, writer / "dump.rdb", LRU) as ports:
         for name, port in ports.items():
             for key, idle in want.items():
-                got = _int(port, "OBJECT", "IDLETIME", key)
+                got = call_int(port, "OBJECT", "IDLETIME", key)
                 assert idle <= got <= idle + 10, f"{name} {key!r}: got {got}; want {idle}"
-            ttl = _int(port, "TTL", "ttl")
+            ttl = call_int(port, "TTL", "ttl")
             assert 99_000 < ttl <= 100_000, f"{name}: TTL got {ttl}"
 
 
@@ -178,7 +141,7 @@ UNTRACKED = [
 @pytest.mark.parametrize("config", UNTRACKED)
 def test_no_access_opcodes_without_lru_or_lfu(tmp_path: Path, config: tuple[str, ...]) -> None:
     files = []
-    for name, server_of in (("redis", _redis), ("gee", _gee)):
+    for name, server_of in (("redis", redis_with), ("gee", gee_with)):
         workdir = tmp_path / name
         workdir.mkdir()
         with server_of(workdir, config) as server:
@@ -202,8 +165,8 @@ def test_lru_without_maxmemory_writes_no_idle(tmp_path: Path) -> None:
     save (Redis, which always tracks, writes one); the key loads as just accessed."""
     workdir = tmp_path / "gee"
     workdir.mkdir()
-    with _gee(workdir, ("maxmemory-policy", "allkeys-lru")) as gee:
-        assert _call(gee.port, "SET", "k", "v") == b"+OK\r\n"
-        assert _call(gee.port, "SAVE") == b"+OK\r\n"
+    with gee_with(workdir, ("maxmemory-policy", "allkeys-lru")) as gee:
+        assert call(gee.port, "SET", "k", "v") == b"+OK\r\n"
+        assert call(gee.port, "SAVE") == b"+OK\r\n"
     entries = rdb.load((workdir / "dump.rdb").read_bytes()).entries
     assert [(e.key, e.idle, e.freq) for e in entries] == [(b"k", None, None)]
