@@ -31,6 +31,7 @@ from bench.kv.servers import (
     exchange,
     missing,
     pid_of,
+    pipe,
     resp_command,
     serve,
     start,
@@ -136,14 +137,7 @@ def build(commands: list[bytes], count: int, work: Path) -> tuple[Path, Path]:
     rdb.parent.mkdir()
     with serve(REDIS) as (server, port):
         with open(aof, "rb") as stream:
-            done = subprocess.run(
-                ["redis-cli", "-h", "127.0.0.1", "-p", str(port), "--pipe"],
-                stdin=stream,
-                capture_output=True,
-                text=True,
-                timeout=120 + count / 5000,
-                check=False,
-            )
+            done = pipe(port, stream, timeout=120 + count / 5000)
         said = " ".join((done.stdout + done.stderr).split())
         if done.returncode != 0 or f"errors: 0, replies: {count}" not in said:
             raise ServerError(f"redis-cli --pipe (status {done.returncode}): {said[-300:]}")

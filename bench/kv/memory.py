@@ -14,7 +14,17 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bench.common import Result, ServerError, Table
-from bench.kv.servers import GEE, REDIS, Subject, ask, missing, pid_of, resp_command, serve
+from bench.kv.servers import (
+    GEE,
+    REDIS,
+    Subject,
+    ask,
+    missing,
+    pid_of,
+    pipe,
+    resp_command,
+    serve,
+)
 
 __all__ = ["FIELDS_PER_HASH", "Dataset", "datasets", "rss_mib", "run"]
 
@@ -79,14 +89,7 @@ def load(port: int, dataset: Dataset) -> None:
     with tempfile.TemporaryFile() as data:
         data.write(stream)
         data.seek(0)
-        done = subprocess.run(
-            ["redis-cli", "-h", "127.0.0.1", "-p", str(port), "--pipe"],
-            stdin=data,
-            capture_output=True,
-            text=True,
-            timeout=60 + commands / 2000,
-            check=False,
-        )
+        done = pipe(port, data, timeout=60 + commands / 2000)
     said = " ".join((done.stdout + done.stderr).split())
     if done.returncode < 0:
         name = signal.Signals(-done.returncode).name

@@ -21,6 +21,7 @@ import time
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import IO
 
 from bench import BENCH_DIR
 from bench.common import Server, ServerError, free_port
@@ -33,6 +34,7 @@ __all__ = [
     "exchange",
     "missing",
     "pid_of",
+    "pipe",
     "pipelines",
     "resp_command",
     "serve",
@@ -176,6 +178,18 @@ def exchange(
                 break
             got += chunk
     return got
+
+
+def pipe(port: int, stream: IO[bytes], timeout: float) -> subprocess.CompletedProcess[str]:
+    """``redis-cli --pipe`` on 127.0.0.1:``port`` fed ``stream``; its status and output."""
+    return subprocess.run(
+        ["redis-cli", "-h", "127.0.0.1", "-p", str(port), "--pipe"],
+        stdin=stream,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
 
 
 def ask(port: int, request: bytes, want: bytes | tuple[bytes, ...], timeout: float = 5.0) -> None:
