@@ -7,7 +7,13 @@ under callgrind, subtracts a run that feeds it none, and prints the instructions
 and where they go. It measures gee.kv's own work only: uvloop, the kernel and the client are
 not in it. Needs valgrind (Debian: valgrind).
 
-    python -m bench.kv.instructions [--tests set,get] [-n 10000] [--top 15]
+With ``--aof``, the server appends to an AOF (appendfsync everysec) and the requests are fed
+inside a running uvloop loop, which takes one turn after each request so that the AOF's commit
+runs as it does under redis-benchmark -P 1; the run it is measured against takes the same turns
+with no requests. So the figure is the request's cost plus the AOF's (the loop's turn is not
+in it).
+
+    python -m bench.kv.instructions [--tests set,get] [-n 10000] [--top 15] [--aof]
 """
 
 from __future__ import annotations
@@ -60,6 +66,49 @@ for _ in range(n):
     feed(data)
 """
 
+# As _FEED, with an AOF and a running loop that turns once after each request; argv[3] is
+# the run's number of turns, argv[2] how many of them feed a request.
+_FEED_AOF = """
+import asyncio, os, sys, tempfile
+from pathlib import Path
+import uvloop
+from gee.kv.connection import Client
+from gee.kv.persist.aof import AOF
+from gee.kv.resp import encode_command
+from gee.kv.server import Server
+
+class Transport:
+    def write(self, data): pass
+    def get_extra_info(self, name, default=None): return None
+    def get_write_buffer_size(self): return 0
+    def is_closing(self): return False
+
+args, n, turns = sys.argv[1].split(), int(sys.argv[2]), int(sys.argv[3])
+
+async def main():
+    server = Server()
+    with tempfile.TemporaryDirectory() as tmp:
+        aof = AOF(server, Path(tmp) / "appendonly.aof")
+        if not os.environ.get("NOAOF"):
+            server.aof = aof
+            server.propagate = aof.propagate
+        client = Client(server)
+        client.connection_made(Transport())
+        feed = client.data_received
+        feed(encode_command([b"LPUSH", b"mylist"] + [b"xxx"] * 100))
+        data = encode_command([a.encode() for a in args])
+        for _ in range(200):
+            feed(data)
+            await asyncio.sleep(0)
+        for i in range(turns):
+            if i < n:
+                feed(data)
+            await asyncio.sleep(0)
+        aof.close()
+
+uvloop.run(main())
+"""
+
 
 def _functions(out_file: Path) -> dict[str, int]:
     """Instructions by function (self cost) from a callgrind output file."""
@@ -78,15 +127,16 @@ def _functions(out_file: Path) -> dict[str, int]:
     return costs
 
 
-def count(test: str, n: int) -> tuple[float, dict[str, float]]:
+def count(test: str, n: int, aof: bool = False) -> tuple[float, dict[str, float]]:
     """(instructions per request, per-request instructions by function) for one test."""
     args = " ".join(REQUESTS[test])
+    program = [_FEED_AOF] if aof else [_FEED]
     with tempfile.TemporaryDirectory(prefix="gee-instructions-") as tmp:
         runs = []
         for requests in (0, n):
             out = Path(tmp) / f"callgrind.{requests}"
             valgrind = ["valgrind", "--tool=callgrind", f"--callgrind-out-file={out}"]
-            feed = [sys.executable, "-c", _FEED, args, str(requests)]
+            feed = [sys.executable, "-c", *program, args, str(requests), str(n)]
             subprocess.run([*valgrind, *feed], capture_output=True, check=True)
             runs.append(_functions(out))
     base, loaded = runs
@@ -99,11 +149,12 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--tests", default=",".join(REQUESTS))
     parser.add_argument("-n", type=int, default=10_000)
     parser.add_argument("--top", type=int, default=0, help="also list the N costliest functions")
+    parser.add_argument("--aof", action="store_true", help="with an AOF (appendfsync everysec)")
     args = parser.parse_args(argv)
     if shutil.which("valgrind") is None:
         raise SystemExit("valgrind is not installed (Debian: apt-get install valgrind)")
     for test in args.tests.split(","):
-        total, per = count(test, args.n)
+        total, per = count(test, args.n, args.aof)
         print(f"{test:<11} {total:8,.0f} instructions/request", flush=True)
         for name, cost in sorted(per.items(), key=lambda kv: -kv[1])[: args.top]:
             print(f"    {cost:7,.0f}  {name[:80]}")

@@ -28,7 +28,7 @@ import os
 import threading
 import time
 from collections import deque
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -152,7 +152,7 @@ def dataset_commands(keyspace: Keyspace) -> Iterator[bytes]:
                 yield encode_command([b"PEXPIREAT", key, b"%d" % when])
 
 
-def _write_all(fd: int, data: bytes) -> None:
+def _write_all(fd: int, data: bytes | bytearray) -> None:
     view = memoryview(data)
     while view:
         view = view[os.write(fd, view) :]
@@ -201,9 +201,19 @@ class AOF:
         self.rewrite_scheduled = False
         self.rewrite_started = 0.0
         self.last_rewrite_ok = True
-        # everysec: set when bytes were written since the last fsync; read by the fsync thread.
-        self._unsynced = threading.Event()
+        # everysec: set when bytes were written since the last fsync; read and cleared by the
+        # fsync thread. A plain attribute (a store per commit, no lock): a set that races with
+        # the thread's clear is covered by the fsync that follows the clear.
+        self.unsynced = False
         self._closed = threading.Event()
+        self._values = server.config.values
+        # The loop's call_soon and the bound commit, taken once: ``asyncio.get_running_loop``
+        # costs a getpid() system call each time. (None until a loop runs, as in unit tests.)
+        self._commit = self.commit
+        try:
+            self._call_soon: Callable[..., object] | None = asyncio.get_running_loop().call_soon
+        except RuntimeError:
+            self._call_soon = None
         # Runs under every policy (CONFIG SET appendfsync may change it) but fsyncs only
         # under everysec; it sleeps on ``_closed`` between rounds.
         self._thread = threading.Thread(target=self._fsync_loop, daemon=True)
@@ -236,7 +246,7 @@ class AOF:
             buf += encode_command(argv)
         if not self.scheduled:
             self.scheduled = True
-            asyncio.get_running_loop().call_soon(self.commit)
+            (self._call_soon or asyncio.get_running_loop().call_soon)(self._commit)
 
     def expired(self, index: int, key: bytes) -> None:
         """A key expired: append its deletion so a replay need not know the clock."""
@@ -256,26 +266,24 @@ class AOF:
         exits instead under ``always``.)
         """
         self.scheduled = False
-        if self.buf or self.unwritten:
-            if self.buf and self.rewrite_pid is not None:
-                self.rewrite_buf += self.buf
-            data = self.unwritten + bytes(self.buf)
-            self.buf.clear()
-            self.unwritten = b""
-            always = self.server.config.values["appendfsync"] == "always"
+        buf = self.buf
+        if buf or self.unwritten:
+            if buf and self.rewrite_pid is not None:
+                self.rewrite_buf += buf
+            # Usually one write of the buffer as it is; a copy only after a failed write.
+            data: bytes | bytearray = self.unwritten + buf if self.unwritten else buf
+            always = self._values["appendfsync"] == "always"
             try:
-                _write_all(self.fd, data)
-                self.size += len(data)
+                written = os.write(self.fd, data)
+                if written != len(data):
+                    _write_all(self.fd, data[written:])
                 if always:
                     os.fsync(self.fd)
-                elif not self._unsynced.is_set():  # (set() takes a lock; is_set() does not)
-                    self._unsynced.set()
-                if not self.last_write_ok:
-                    self.last_write_ok = True
-                    self.server.log("AOF write error looks solved, gee.kv can write again.")
-                    self.server.update_paths()  # writes are accepted again (no -MISCONF)
+                else:
+                    self.unsynced = True
             except OSError as exc:
-                self.unwritten = data
+                self.unwritten = bytes(data)
+                buf.clear()
                 with contextlib.suppress(OSError):
                     os.ftruncate(self.fd, self.size)  # drop what a partial write left
                 self.last_write_error = exc.strerror or str(exc)
@@ -285,17 +293,31 @@ class AOF:
                     self.server.update_paths()  # writes now get -MISCONF
                 if always:
                     return
+            else:
+                self.size += len(data)
+                buf.clear()
+                self.unwritten = b""
+                if not self.last_write_ok:
+                    self.last_write_ok = True
+                    self.server.log("AOF write error looks solved, gee.kv can write again.")
+                    self.server.update_paths()  # writes are accepted again (no -MISCONF)
         held = self.held
         if held:
             self.held = []
             for client in held:
-                client.flush()
+                out = client.out
+                if out:
+                    if client.fast:  # ``flush`` for a plain open connection, spelled out
+                        client.write(bytes(out))
+                        out.clear()
+                    else:
+                        client.flush()
 
     def _fsync_loop(self) -> None:
         values = self.server.config.values
         while not self._closed.wait(1.0):
-            if self._unsynced.is_set() and values["appendfsync"] == "everysec":
-                self._unsynced.clear()
+            if self.unsynced and values["appendfsync"] == "everysec":
+                self.unsynced = False
                 with contextlib.suppress(OSError):
                     os.fsync(self.fd)
 
