@@ -11,7 +11,7 @@ With ``--aof``, the server appends to an AOF (appendfsync everysec) and the requ
 inside a running uvloop loop, which takes one turn after each request so that the AOF's commit
 runs as it does under redis-benchmark -P 1; the run it is measured against takes the same turns
 with no requests. So the figure is the request's cost plus the AOF's (the loop's turn is not
-in it).
+in it), and the same count with the AOF off gives the AOF's share.
 
     python -m bench.kv.instructions [--tests set,get] [-n 10000] [--top 15] [--aof]
 """
@@ -66,10 +66,10 @@ for _ in range(n):
     feed(data)
 """
 
-# As _FEED, with an AOF and a running loop that turns once after each request; argv[3] is
-# the run's number of turns, argv[2] how many of them feed a request.
+# As _FEED, with an AOF (unless argv[4] is "off") and a running loop that turns once after
+# each request; argv[3] is the run's number of turns, argv[2] how many of them feed a request.
 _FEED_AOF = """
-import asyncio, os, sys, tempfile
+import asyncio, sys, tempfile
 from pathlib import Path
 import uvloop
 from gee.kv.connection import Client
@@ -89,7 +89,7 @@ async def main():
     server = Server()
     with tempfile.TemporaryDirectory() as tmp:
         aof = AOF(server, Path(tmp) / "appendonly.aof")
-        if not os.environ.get("NOAOF"):
+        if sys.argv[4] != "off":
             server.aof = aof
             server.propagate = aof.propagate
         client = Client(server)
@@ -127,8 +127,9 @@ def _functions(out_file: Path) -> dict[str, int]:
     return costs
 
 
-def count(test: str, n: int, aof: bool = False) -> tuple[float, dict[str, float]]:
-    """(instructions per request, per-request instructions by function) for one test."""
+def count(test: str, n: int, aof: str = "") -> tuple[float, dict[str, float]]:
+    """(instructions per request, per-request instructions by function) for one test; ``aof``
+    "on" or "off" runs it in a loop with or without an AOF (see the module docstring)."""
     args = " ".join(REQUESTS[test])
     program = [_FEED_AOF] if aof else [_FEED]
     with tempfile.TemporaryDirectory(prefix="gee-instructions-") as tmp:
@@ -136,7 +137,7 @@ def count(test: str, n: int, aof: bool = False) -> tuple[float, dict[str, float]
         for requests in (0, n):
             out = Path(tmp) / f"callgrind.{requests}"
             valgrind = ["valgrind", "--tool=callgrind", f"--callgrind-out-file={out}"]
-            feed = [sys.executable, "-c", *program, args, str(requests), str(n)]
+            feed = [sys.executable, "-c", *program, args, str(requests), str(n), aof]
             subprocess.run([*valgrind, *feed], capture_output=True, check=True)
             runs.append(_functions(out))
     base, loaded = runs
@@ -154,8 +155,14 @@ def main(argv: list[str] | None = None) -> None:
     if shutil.which("valgrind") is None:
         raise SystemExit("valgrind is not installed (Debian: apt-get install valgrind)")
     for test in args.tests.split(","):
-        total, per = count(test, args.n, args.aof)
-        print(f"{test:<11} {total:8,.0f} instructions/request", flush=True)
+        total, per = count(test, args.n, "on" if args.aof else "")
+        if args.aof:  # the AOF's share, and by function what it adds
+            base, without = count(test, args.n, "off")
+            share = total - base
+            print(f"{test:<11} {total:8,.0f} instructions/request, the AOF's {share:,.0f}")
+            per = {k: per.get(k, 0) - without.get(k, 0) for k in set(per) | set(without)}
+        else:
+            print(f"{test:<11} {total:8,.0f} instructions/request", flush=True)
         for name, cost in sorted(per.items(), key=lambda kv: -kv[1])[: args.top]:
             print(f"    {cost:7,.0f}  {name[:80]}")
 

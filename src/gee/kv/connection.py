@@ -24,6 +24,7 @@ from gee.kv.commands import COMMANDS, FAST_TABLE, Command
 from gee.kv.errors import CommandError
 from gee.kv.keyspace import Database
 from gee.kv.resp import (
+    BULK_SIZE,
     MAX_INLINE_LEN,
     NULL3,
     NULL_ARRAY,
@@ -264,8 +265,26 @@ class Client(asyncio.Protocol):
                     server.commands_processed += 1
                     # No command both writes and changes the client's database (SELECT does
                     # not write), so the index read now is the one the command ran in.
-                    if keyspace.dirty != dirty and server._propagate is not None:
-                        server._propagate(self.db.index, req)
+                    if keyspace.dirty != dirty:
+                        aof = server.aof
+                        n = len(req)
+                        if aof is not None and n <= cmd.aof_as_sent and self.db.index == aof.db:
+                            # ``propagate``'s usual case, spelled out: the AOF records the
+                            # command as it came, and when the request is RESP's one spelling
+                            # of it (as clients send; hiredis also reads simple strings in an
+                            # array), its own bytes are that record. Its length tells.
+                            size = BULK_SIZE[n] - n - 2
+                            for arg in req:
+                                m = len(arg)
+                                size += BULK_SIZE[m] if m < 1024 else m + 5 + len(b"%d" % m)
+                            if size == len(data):
+                                aof.buf += data
+                                if not aof.scheduled:
+                                    aof.schedule()
+                            else:
+                                aof.propagate(self.db.index, req)
+                        elif server._propagate is not None:
+                            server._propagate(self.db.index, req)
                     if keyspace.ready_keys:
                         server.serve_ready()
                     out = self.out

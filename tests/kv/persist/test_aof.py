@@ -502,3 +502,60 @@ def test_a_deadline_that_passed_while_down_does_not_change_the_replay(tmp_path: 
             client.close()
     finally:
         server.stop()
+
+
+# Requests as a client may frame them, and the record each must leave in the AOF: RESP's one
+# spelling of the arguments. hiredis also reads a simple string, a verbatim string or a big
+# number inside a request array as bytes (Redis refuses them), so those may not be copied.
+_SPELLINGS = [
+    (encode_command([b"SET", b"a", b"1"]), [b"SET", b"a", b"1"]),
+    (encode_command([b"set", b"b", b"2"]), [b"set", b"b", b"2"]),
+    (b"*3\r\n+SET\r\n$1\r\nc\r\n$1\r\n3\r\n", [b"SET", b"c", b"3"]),
+    (b"*3\r\n$3\r\nSET\r\n=7\r\ntxt:d:d\r\n$1\r\n4\r\n", [b"SET", b"d:d", b"4"]),
+    (b"*3\r\n$3\r\nSET\r\n$1\r\ne\r\n(12345\r\n", [b"SET", b"e", b"12345"]),
+    (encode_command([b"RPUSH", b"big", b"v" * 5000]), [b"RPUSH", b"big", b"v" * 5000]),
+    (
+        encode_command([b"SADD", b"many", *(b"%d" % i for i in range(300))]),
+        [b"SADD", b"many", *(b"%d" % i for i in range(300))],
+    ),
+    (encode_command([b"SELECT", b"3"]), None),
+    (encode_command([b"HSET", b"h", b"f", b"v"]), [b"HSET", b"h", b"f", b"v"]),
+]
+
+
+@pytest.mark.redis
+@pytest.mark.parametrize("policy", ["always", "everysec"])
+def test_each_write_is_recorded_in_resp_one_spelling(tmp_path: Path, policy: str) -> None:
+    server = _aof_server(tmp_path, policy)
+    try:
+        client = RawClient(server.port)
+        try:
+            for request, _ in _SPELLINGS:
+                client.send_raw(request)  # one request per read: the fast path's case
+                assert client.read().startswith((b"+OK", b":")), request
+        finally:
+            client.close()
+    finally:
+        server.stop()
+    want = [encode_command([b"SELECT", b"0"])]
+    for request, argv in _SPELLINGS:
+        if argv is None:
+            want.append(request)
+        else:
+            want.append(encode_command(argv))
+    text = (tmp_path / "appendonly.aof").read_bytes()
+    assert text == b"".join(want)
+    (tmp_path / "redis").mkdir()
+    redis = launch_redis(tmp_path / "redis")  # Redis refuses anything but bulk strings
+    try:
+        done = subprocess.run(
+            ["redis-cli", "-p", str(redis.port), "--pipe"],
+            input=text,
+            capture_output=True,
+            timeout=60,
+            check=False,
+        )
+        assert b"errors: 0" in done.stdout, done.stdout
+    finally:
+        assert redis.proc is not None
+        stop_process(redis.proc)

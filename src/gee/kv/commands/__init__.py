@@ -44,6 +44,9 @@ class Command:
     max_args: int = 0
     # The name as bytes, for CLIENT LIST's ``cmd=`` without encoding on the hot path.
     name_bytes: bytes = b""
+    # Up to how many arguments (name included) the AOF records the command as it was sent,
+    # so the fast path may append the request's own bytes; 0: never. Set by the AOF.
+    aof_as_sent: int = 0
 
     def __post_init__(self) -> None:
         self.name_bytes = self.name.encode()

@@ -214,6 +214,8 @@ class AOF:
             self._call_soon: Callable[..., object] | None = asyncio.get_running_loop().call_soon
         except RuntimeError:
             self._call_soon = None
+        for name, cmd in COMMANDS.items():
+            cmd.aof_as_sent = _as_sent(name, cmd.max_args)
         # Runs under every policy (CONFIG SET appendfsync may change it) but fsyncs only
         # under everysec; it sleeps on ``_closed`` between rounds.
         self._thread = threading.Thread(target=self._fsync_loop, daemon=True)
@@ -245,8 +247,12 @@ class AOF:
         else:
             buf += encode_command(argv)
         if not self.scheduled:
-            self.scheduled = True
-            (self._call_soon or asyncio.get_running_loop().call_soon)(self._commit)
+            self.schedule()
+
+    def schedule(self) -> None:
+        """Have ``commit`` run once the loop has served this iteration's reads."""
+        self.scheduled = True
+        (self._call_soon or asyncio.get_running_loop().call_soon)(self._commit)
 
     def expired(self, index: int, key: bytes) -> None:
         """A key expired: append its deletion so a replay need not know the clock."""
@@ -468,6 +474,14 @@ def _route(name: bytes) -> int:
         route = _PLAIN
     _ROUTES[name] = _ROUTES[name.upper()] = route
     return route
+
+
+def _as_sent(name: bytes, max_args: int) -> int:
+    """``Command.aof_as_sent`` for command ``name``: where ``propagate`` appends the arguments
+    as they came (SET only without options), capped at 255 arguments."""
+    if name == b"set":
+        return 3
+    return min(max_args, 255) if _route(name) == _PLAIN else 0
 
 
 # How much of the file the RESP reader is given at a time: hiredis moves its unread bytes to
