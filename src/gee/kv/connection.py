@@ -24,6 +24,7 @@ from gee.kv.commands import COMMANDS, FAST_TABLE, Command
 from gee.kv.errors import CommandError
 from gee.kv.keyspace import Database
 from gee.kv.resp import (
+    ARRAY_HEADER_SIZE,
     BULK_SIZE,
     MAX_INLINE_LEN,
     NULL3,
@@ -273,10 +274,21 @@ class Client(asyncio.Protocol):
                             # command as it came, and when the request is RESP's one spelling
                             # of it (as clients send; hiredis also reads simple strings in an
                             # array), its own bytes are that record. Its length tells.
-                            size = BULK_SIZE[n] - n - 2
-                            for arg in req:
-                                m = len(arg)
-                                size += BULK_SIZE[m] if m < 1024 else m + 5 + len(b"%d" % m)
+                            try:  # (IndexError: an argument of 1024 bytes or more)
+                                if n == 3:
+                                    a, b, c = req
+                                    size = 4 + BULK_SIZE[len(a)] + BULK_SIZE[len(b)]
+                                    size += BULK_SIZE[len(c)]
+                                elif n == 4:
+                                    a, b, c, d = req
+                                    size = 4 + BULK_SIZE[len(a)] + BULK_SIZE[len(b)]
+                                    size += BULK_SIZE[len(c)] + BULK_SIZE[len(d)]
+                                else:
+                                    size = ARRAY_HEADER_SIZE[n]
+                                    for arg in req:
+                                        size += BULK_SIZE[len(arg)]
+                            except IndexError:
+                                size = 0
                             if size == len(data):
                                 aof.buf += data
                                 if not aof.scheduled:

@@ -26,9 +26,10 @@ EMPTY_BULK = b"$0\r\n\r\n"
 _INTS = [b":%d\r\n" % i for i in range(1024)]
 
 # Redis's limits on requests (proto-max-bulk-len and the inline buffer).
-# BULK_SIZE[n]: the length of a bulk string of n bytes, ``$<n>\r\n<n bytes>\r\n``, for n < 1024
-# (so an array header ``*<n>\r\n`` is BULK_SIZE[n] - n - 2 bytes).
+# BULK_SIZE[n]: the length of a bulk string of n bytes, ``$<n>\r\n<n bytes>\r\n``, for n < 1024;
+# ARRAY_HEADER_SIZE[n]: the length of ``*<n>\r\n``.
 BULK_SIZE = tuple(n + len(str(n)) + 5 for n in range(1024))
+ARRAY_HEADER_SIZE = tuple(len(str(n)) + 3 for n in range(1024))
 
 MAX_BULK_LEN = 512 * 1024 * 1024
 MAX_MULTIBULK_LEN = 1024 * 1024
