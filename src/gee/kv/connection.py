@@ -268,8 +268,10 @@ class Client(asyncio.Protocol):
                     # not write), so the index read now is the one the command ran in.
                     if keyspace.dirty != dirty:
                         aof = server.aof
-                        n = len(req)
-                        if aof is not None and n <= cmd.aof_as_sent and self.db.index == aof.db:
+                        if aof is None:
+                            if server._propagate is not None:
+                                server._propagate(self.db.index, req)
+                        elif (n := len(req)) <= cmd.aof_as_sent and self.db.index == aof.db:
                             # ``propagate``'s usual case, spelled out: the AOF records the
                             # command as it came, and when the request is RESP's one spelling
                             # of it (as clients send; hiredis also reads simple strings in an
@@ -295,8 +297,8 @@ class Client(asyncio.Protocol):
                                     aof.schedule()
                             else:
                                 aof.propagate(self.db.index, req)
-                        elif server._propagate is not None:
-                            server._propagate(self.db.index, req)
+                        else:
+                            aof.propagate(self.db.index, req)
                     if keyspace.ready_keys:
                         server.serve_ready()
                     out = self.out
