@@ -266,11 +266,10 @@ class Client(asyncio.Protocol):
                     server.commands_processed += 1
                     # No command both writes and changes the client's database (SELECT does
                     # not write), so the index read now is the one the command ran in.
-                    if keyspace.dirty != dirty:
+                    if keyspace.dirty != dirty and server._propagate is not None:
                         aof = server.aof
                         if aof is None:
-                            if server._propagate is not None:
-                                server._propagate(self.db.index, req)
+                            server._propagate(self.db.index, req)
                         elif (n := len(req)) <= cmd.aof_as_sent and self.db.index == aof.db:
                             # ``propagate``'s usual case, spelled out: the AOF records the
                             # command as it came, and when the request is RESP's one spelling
