@@ -36,6 +36,8 @@ __all__ = [
     "http_get",
     "machine",
     "markdown_table",
+    "paired_note",
+    "paired_ratio",
     "ratio",
     "replace_section",
     "report_markdown",
@@ -128,6 +130,45 @@ def median_result(rounds: list[Result]) -> Result:
         return bad[-1]
     ordered = sorted(rounds, key=lambda r: r.value or 0.0)
     return ordered[(len(ordered) - 1) // 2]
+
+
+def paired_ratio(
+    ours: Sequence[Result], theirs: Sequence[Result], higher_is_better: bool
+) -> float | None:
+    """The median (lower middle) of the pass-by-pass ratios of ``ours`` to ``theirs``: pass i's
+    results, taken seconds apart, side by side. Unlike the ratio of each one's median pass, a
+    change in the host's speed between passes cancels. Passes where either failed are left out;
+    None when none is left (or either side has no passes)."""
+    if not ours or not theirs:
+        return None
+    if len(ours) != len(theirs):
+        raise ValueError(f"{len(ours)} passes against {len(theirs)}: not paired")
+    ratios = sorted(
+        r
+        for o, t in zip(ours, theirs, strict=True)
+        if o.status == "ok"
+        and t.status == "ok"
+        and (r := ratio(o.value, t.value, higher_is_better)) is not None
+    )
+    return ratios[(len(ratios) - 1) // 2] if ratios else None
+
+
+def paired_note(
+    rounds: dict[tuple[str, str], list[Result]], ours: str, theirs: str, higher_is_better: bool
+) -> str:
+    """A table note: for each case of ``rounds`` (results by (subject, case), one per pass),
+    ``paired_ratio`` of ``ours`` to ``theirs``."""
+    cases = list(dict.fromkeys(case for _, case in rounds))
+    parts = []
+    for case in cases:
+        mine, other = rounds.get((ours, case)), rounds.get((theirs, case))
+        if mine and other:
+            parts.append(f"{case} {format_ratio(paired_ratio(mine, other, higher_is_better))}")
+    return (
+        f"Pass by pass ({ours} and {theirs} ran each case seconds apart in every pass, so a"
+        f" change in the host's speed between passes cancels), the median ratio of {ours} to"
+        f" {theirs}: " + ", ".join(parts) + "."
+    )
 
 
 def ratio(ours: float | None, theirs: float | None, higher_is_better: bool) -> float | None:
@@ -273,6 +314,7 @@ def report_text(report: Report) -> str:
         versus = versus_rows(table)
         if versus is not None:
             out += ["", _versus_caption(table), "", text_table(*versus)]
+        out += [f"\n{note}" for note in table.notes]
         out += [f"! {problem}" for problem in _problems(table)]
     return "\n".join(out) + "\n"
 

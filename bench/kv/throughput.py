@@ -17,7 +17,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
-from bench.common import Result, Server, ServerError, Table, median_result
+from bench.common import Result, Server, ServerError, Table, median_result, paired_note
 from bench.kv.servers import (
     GEE,
     PYTHON_PEERS,
@@ -322,8 +322,10 @@ def run(quick: bool) -> list[Table]:
     load = QUICK if quick else FULL
     rounds = measure_interleaved((REDIS, GEE), load, 1 if quick else ROUNDS)
     by_depth: dict[int, list[Result]] = {depth: [] for depth in DEPTHS}
-    for (depth, _, _), results in rounds.items():
+    paired: dict[int, dict[tuple[str, str], list[Result]]] = {depth: {} for depth in DEPTHS}
+    for (depth, name, command), results in rounds.items():
         by_depth[depth].append(median_result(results))
+        paired[depth][(name, command)] = results
     for subject in SUBJECTS:
         if subject in PYTHON_PEERS:
             for depth, results in measure(subject, load).items():
@@ -349,6 +351,7 @@ def run(quick: bool) -> list[Table]:
             ours=GEE.name,
             peers=peers,
             results=by_depth[depth],
+            notes=[paired_note(paired[depth], GEE.name, REDIS.name, True)],
         )
         for depth in DEPTHS
     ]
