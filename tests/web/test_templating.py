@@ -81,3 +81,12 @@ def test_filter_registered_without_parentheses(templates: Path) -> None:
     app.load_templates(templates)
     assert shout("ab") == "ba"  # the function itself is returned, not a wrapper
     assert app.templates.render("index.html", {"title": "t", "body": "xy"}) == "<h1>t</h1><p>yx</p>"
+
+
+def test_template_filter_refuses_what_is_not_a_function_or_a_name() -> None:
+    app = Gee()
+    with pytest.raises(TypeError, match="a function or a name, not 3"):
+        app.template_filter(3)  # type: ignore[call-overload]
+    with pytest.raises(TypeError, match="a function, not 'x'"):
+        app.template_filter("name")("x")  # type: ignore[type-var]
+    assert app.templates.filters == {}

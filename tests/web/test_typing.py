@@ -54,6 +54,16 @@ async def socket(sock: WebSocket) -> None:
     pass
 
 
+@app.template_filter
+def shout(s: str) -> str:
+    return s.upper()
+
+
+@app.template_filter("hush")
+def whisper(s: str) -> str:
+    return s.lower()
+
+
 def use() -> None:
     reveal_type(a)
     reveal_type(b)
@@ -62,6 +72,8 @@ def use() -> None:
     reveal_type(app.get("/p", plain))
     reveal_type(api.route("POST", "/p", plain, name="p"))
     reveal_type(api.websocket("/s", socket))
+    reveal_type(shout)
+    reveal_type(whisper)
 
 
 @app.get("/bad")
@@ -75,6 +87,9 @@ app.post("/bad", 3)
 @api.websocket("/bad")
 async def bad_socket(c: Context) -> None:
     pass
+
+
+app.template_filter(3)
 """
 
 HTTP = 'Revealed type is "def (c: gee.web.context.Context) -> '
@@ -87,9 +102,12 @@ WANT = [
     HTTP + 'typing.Coroutine[Any, Any, bytes]"',
     HTTP + 'typing.Coroutine[Any, Any, bytes]"',
     SOCKET + 'typing.Coroutine[Any, Any, None]"',
+    'Revealed type is "def (s: str) -> str"',  # @app.template_filter
+    'Revealed type is "def (s: str) -> str"',  # @app.template_filter("hush")
     '"Callable[[int], Coroutine[Any, Any, str]]"',  # @app.get on a handler not taking a Context
     'No overload variant of "post" of "RouterGroup" matches argument types "str", "int"',
     '"Callable[[Context], Coroutine[Any, Any, None]]"',  # @api.websocket on an HTTP handler
+    'No overload variant of "template_filter" of "Gee" matches argument type "int"',
 ]
 
 

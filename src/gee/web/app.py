@@ -20,7 +20,7 @@ import logging
 import os
 import traceback
 from collections.abc import Callable, Iterable
-from typing import Any, TypeVar
+from typing import Any, TypeVar, overload
 from urllib.parse import quote
 
 from gee.web import chain
@@ -119,15 +119,25 @@ class Gee(RouterGroup):
         """Load Jinja2 templates from ``directory`` for ``c.html`` (autoescape on)."""
         self.templates.load(directory)
 
-    def template_filter(self, name: str | Callable[..., Any] | None = None) -> Any:
+    @overload
+    def template_filter(self, name: H) -> H: ...
+
+    @overload
+    def template_filter(self, name: str | None = None) -> Callable[[H], H]: ...
+
+    def template_filter(self, name: str | H | None = None) -> H | Callable[[H], H]:
         """Decorator: make a function a template filter (gin's FuncMap), under ``name`` (default:
         the function's name). ``@app.template_filter`` and ``@app.template_filter()`` both work.
         """
-        if callable(name):
+        if name is not None and not isinstance(name, str):
+            if not callable(name):
+                raise TypeError(f"a template filter is a function or a name, not {name!r}")
             self.templates.add_filter(name.__name__, name)
             return name
 
         def register(fn: H) -> H:
+            if not callable(fn):
+                raise TypeError(f"a template filter is a function, not {fn!r}")
             self.templates.add_filter(name or fn.__name__, fn)
             return fn
 
