@@ -170,3 +170,62 @@ def test_zrandmember_zscan_wrongtype(diff: Differ) -> None:
         zrank s a
         """
     )
+
+
+# Spellings of a double at the edges of what Redis's parsers take: string2d (ZADD, ZINCRBY,
+# weights: strtod, nothing skipped, overflow and underflow refused), zslParseRange (score
+# bounds: strtod, leading spaces skipped, any range) and string2ld (INCRBYFLOAT, timeouts).
+_DOUBLES = [
+    "0",
+    "0.0",
+    "+5",
+    ".5",
+    "5.",
+    "1e308",
+    "1.7976931348623157e308",
+    "1.8e308",
+    "1e400",
+    "-1e400",
+    "1e-400",
+    "-1e-400",
+    "2.4e-324",
+    "4.9e-324",
+    "0e500",
+    "0." + "0" * 400 + "1",
+    "9" * 400,
+    "inf",
+    "-inf",
+    "+inf",
+    "Infinity",
+    "-INF",
+    "nan",
+    "0x10",
+    "-0x1.8p1",
+    "0x1p-2000",
+    "0x1p2000",
+    "0x0p0",
+    "0x",
+    " 1",
+    "1 ",
+    "1_0",
+    "1e",
+    "e5",
+    "",
+    "\t2",
+]
+
+
+@pytest.mark.parametrize("raw", _DOUBLES)
+def test_double_spellings_parse_as_in_redis(diff: Differ, raw: str) -> None:
+    diff.call("ZADD", "z", raw, "m")
+    diff.call("ZINCRBY", "z", raw, "m")
+    diff.call("ZADD", "z", "1", "n")
+    diff.call("ZRANGEBYSCORE", "z", raw, "+inf")
+    diff.call("ZCOUNT", "z", "(" + raw, "+inf")
+    diff.call("ZRANGEBYSCORE", "z", "-inf", raw)
+    diff.call("ZUNIONSTORE", "u", "1", "z", "WEIGHTS", raw)
+    diff.call("ZRANGE", "u", "0", "-1", "WITHSCORES")
+    # string2ld (strtold): INCRBYFLOAT, and blocking timeouts (the list is not empty)
+    diff.call("INCRBYFLOAT", "f", raw)
+    diff.call("RPUSH", "l", "x")
+    diff.call("BLPOP", "l", raw)

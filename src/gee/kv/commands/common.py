@@ -62,20 +62,78 @@ def parse_int(raw: bytes, message: str = NOT_INTEGER) -> int:
 
 
 _SPACE = b" \t\n\r\v\f"  # what strtod skips (an int ``in`` bytes is fast)
+_INF = float("inf")
 
 
 def parse_float_or_none(raw: bytes) -> float | None:
-    """Parse a double as Redis's ``string2d`` (strtod, no spaces, no NaN); None if invalid."""
+    """Parse a double as Redis's ``string2d``: strtod over the whole argument (C99 hex floats
+    too), no spaces, no NaN, and no overflow to infinity or underflow to zero; None if invalid.
+    """
     try:
         value = float(raw)
     except ValueError:
-        return None
+        hexed = _hex_float(raw)
+        if hexed is None:
+            return None
+        value = hexed
     # float() is laxer than strtod as Redis uses it: it takes spaces around and "_" inside.
     # raw.find, not ``b"_" in raw``: bytes-in-bytes first tries the needle as an int, and
     # builds (and drops) a TypeError with a formatted message each time.
     if value != value or raw.find(b"_") >= 0 or raw[0] in _SPACE or raw[-1] in _SPACE:
         return None
+    # Infinite (value - value is NaN, which is true) or zero: did strtod set ERANGE?
+    if (value - value or not value) and raw != b"0" and _out_of_range(raw, value):
+        return None
     return value
+
+
+def parse_strtod(raw: bytes) -> float | None:
+    """Parse a double as Redis's score ranges do: strtod over the whole argument after the
+    spaces it skips, any magnitude (overflow is infinity, underflow zero), no NaN."""
+    if not raw:
+        return 0.0  # strtod converts nothing and stops at the end: Redis reads 0
+    text = raw.lstrip(_SPACE)
+    if not text or text[-1] in _SPACE or text.find(b"_") >= 0:
+        return None
+    value: float | None
+    try:
+        value = float(text)
+    except ValueError:
+        value = _hex_float(text)
+    return None if value is None or value != value else value
+
+
+def parse_long_double_or_none(raw: bytes) -> float | None:
+    """Parse as Redis's ``string2ld`` (strtold) as far as a double can tell: no leading space,
+    the whole argument, no NaN; a magnitude beyond a double's comes back infinite."""
+    if not raw or raw[0] in _SPACE:
+        return None
+    return parse_strtod(raw)
+
+
+def _hex_float(raw: bytes) -> float | None:
+    """A C99 hexadecimal float (``0x1.8p3``), which strtod reads and float() does not; None
+    when ``raw`` is not one. Too big for a double, it is infinite, as strtod's HUGE_VAL."""
+    if raw.lstrip(b"+-")[:2].lower() != b"0x" or raw[:1].isspace():
+        return None
+    try:
+        return float.fromhex(raw.decode("ascii"))
+    except OverflowError:
+        return -_INF if raw[:1] == b"-" else _INF
+    except (ValueError, UnicodeDecodeError):
+        return None
+
+
+def _out_of_range(raw: bytes, value: float) -> bool:
+    """Whether strtod sets ERANGE for ``raw``, which parsed as ``value`` (infinite or zero):
+    an infinity that is not spelled ``inf``/``infinity``, or a zero that is not spelled with
+    zeros only (the number underflowed)."""
+    text = raw.lower().lstrip(b"+-")
+    if value:
+        return text not in (b"inf", b"infinity")
+    hexadecimal = text.startswith(b"0x")
+    mantissa = text[2:].partition(b"p")[0] if hexadecimal else text.partition(b"e")[0]
+    return bool(mantissa.strip(b"0."))  # a digit other than 0 in it
 
 
 def parse_float(raw: bytes, message: str = NOT_FLOAT) -> float:
@@ -87,8 +145,9 @@ def parse_float(raw: bytes, message: str = NOT_FLOAT) -> float:
 
 
 def parse_timeout(raw: bytes) -> float:
-    """Parse a blocking command's timeout in (fractional) seconds, as Redis 7.0 does."""
-    value = parse_float_or_none(raw)
+    """Parse a blocking command's timeout in (fractional) seconds, as Redis 7.0 does (a long
+    double)."""
+    value = parse_long_double_or_none(raw)
     if value is None:
         raise CommandError("ERR timeout is not a float or out of range")
     # Redis converts to milliseconds in a long long: infinities and overflow turn negative.

@@ -374,15 +374,29 @@ def decrby(c: Client, args: list[bytes]) -> None:
 
 def parse_long_double(raw: bytes) -> Fraction | None:
     """Parse like Redis's ``string2ld`` (strtold, no spaces, no NaN); None when invalid."""
-    from gee.kv.commands.common import parse_float_or_none
+    from gee.kv.commands.common import parse_long_double_or_none
 
-    if parse_float_or_none(raw) is None:
+    value = parse_long_double_or_none(raw)
+    if value is None:
         return None
     text = raw.decode()
     lowered = text.lower()
     if "inf" in lowered:
         return None
+    if "x" in lowered:  # a hex float: Fraction reads only decimals
+        return _round_ld(_hex_fraction(lowered))
     return _round_ld(Fraction(text))
+
+
+def _hex_fraction(text: str) -> Fraction:
+    """The exact value of a C99 hex float (``-0x1.8p3``), lowercase and already validated."""
+    sign = -1 if text.startswith("-") else 1
+    mantissa, _, exponent = text.lstrip("+-")[2:].partition("p")
+    whole, _, fraction = mantissa.partition(".")
+    value = Fraction(int(whole + fraction or "0", 16)) * Fraction(2) ** (
+        int(exponent or "0") - 4 * len(fraction)
+    )
+    return sign * value
 
 
 def _round_ld(value: Fraction) -> Fraction:
@@ -410,8 +424,7 @@ def format_long_double(value: Fraction) -> bytes:
     sign = "-" if rounded < 0 else ""
     digits = str(abs(rounded)).rjust(18, "0")
     text = f"{digits[:-17]}.{digits[-17:]}".rstrip("0").rstrip(".")
-    if text == "0":
-        sign = "-" if value < 0 else ""
+    # A negative that rounds to zero prints "-0.000...", which Redis then turns into "0".
     return (sign + text).encode()
 
 

@@ -17,6 +17,7 @@ from gee.kv.commands.common import (
     matcher,
     parse_float_or_none,
     parse_int,
+    parse_strtod,
     parse_timeout,
 )
 from gee.kv.commands.keys import parse_scan_options, scan_cursor, scan_step
@@ -237,7 +238,7 @@ def zcard(c: Client, args: list[bytes]) -> None:
 def parse_score_bound(raw: bytes) -> tuple[float, bool]:
     """Parse a score bound: ``1.5``, ``(1.5`` (exclusive), ``-inf``, ``+inf``."""
     exclusive = raw[:1] == b"("
-    value = parse_float_or_none(raw[1:] if exclusive else raw)
+    value = parse_strtod(raw[1:] if exclusive else raw)
     if value is None:
         raise CommandError("ERR min or max is not a float")
     return value, exclusive
