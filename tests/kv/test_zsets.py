@@ -229,3 +229,16 @@ def test_double_spellings_parse_as_in_redis(diff: Differ, raw: str) -> None:
     diff.call("INCRBYFLOAT", "f", raw)
     diff.call("RPUSH", "l", "x")
     diff.call("BLPOP", "l", raw)
+
+
+def test_negative_zero_is_kept_only_in_a_big_sorted_set(diff: Differ) -> None:
+    # Redis's listpack stores an integral score as an integer, so a small set's -0 reads 0;
+    # its skiplist keeps the double.
+    diff.call("ZADD", "small", "-0", "m")
+    diff.call("ZSCORE", "small", "m")
+    diff.call("ZINCRBY", "small", "-0", "m")
+    diff.call("ZADD", "big", *[str(x) for i in range(200) for x in (i + 1, f"m{i}")])
+    diff.call("ZADD", "big", "-0", "neg")
+    diff.call("ZSCORE", "big", "neg")
+    diff.call("ZINCRBY", "big", "-0", "neg")
+    diff.call("ZRANGE", "big", "0", "0", "WITHSCORES")

@@ -26,7 +26,10 @@ class ZSet:
         return len(self.dict)
 
     def add(self, member: bytes, score: float) -> None:
-        """Insert ``member`` or move it to ``score``."""
+        """Insert ``member`` or move it to ``score``. A small set's -0 is 0: Redis's listpack
+        stores an integral score as an integer."""
+        if not score and not self.big:
+            score = 0.0
         old = self.dict.get(member)
         if old is not None:
             if old == score:
