@@ -122,6 +122,10 @@ def hello(c: Client, args: list[bytes]) -> None:
 @command("select")
 def select(c: Client, args: list[bytes]) -> None:
     index = parse_int(args[1])
+    if not -(1 << 31) <= index < 1 << 31:  # Redis reads an int
+        raise CommandError(
+            "ERR value is out of range, value must between -2147483648 and 2147483647"
+        )
     if not 0 <= index < len(c.keyspace.dbs):
         raise CommandError("ERR DB index is out of range")
     c.db = c.keyspace.dbs[index]

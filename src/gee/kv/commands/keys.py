@@ -107,10 +107,21 @@ _held = 0  # entries in all snapshots of _CURSORS
 
 
 def scan_cursor(raw: bytes) -> int:
-    """Parse a SCAN cursor (an unsigned 64-bit integer) with Redis's error."""
-    if not raw.isdigit() or int(raw) >= 1 << 64:
+    """Parse a SCAN cursor as Redis does, with strtoul: an unsigned 64-bit integer, a sign
+    allowed (a negative one wraps around), nothing at all is 0; else Redis's error."""
+    if raw.isdigit():
+        value = int(raw)
+    elif not raw:
+        return 0  # strtoul converts nothing and stops at the end
+    elif raw[:1] in (b"+", b"-") and raw[1:].isdigit():
+        value = int(raw[1:])
+        if raw[:1] == b"-" and value:
+            value = (1 << 64) - value if value < 1 << 64 else 1 << 64
+    else:
         raise CommandError("ERR invalid cursor")
-    return int(raw)
+    if value >= 1 << 64:
+        raise CommandError("ERR invalid cursor")
+    return value
 
 
 def scan_step(cursor: int, source: Iterable[Any], count: int) -> tuple[int, list[Any]]:
