@@ -447,7 +447,8 @@ def _expire(c: Client, args: list[bytes], unit: int, absolute: bool) -> None:
         raise CommandError("ERR GT and LT options at the same time are not compatible")
     name = args[0].lower().decode(errors="replace")
     invalid = f"ERR invalid expire time in '{name}' command"
-    if amount > INT64_MAX // unit or amount < -(INT64_MAX // unit):
+    # Redis checks the seconds-to-milliseconds conversion for overflow, then the addition.
+    if unit != 1 and (amount > INT64_MAX // unit or amount < -(INT64_MAX // unit)):
         raise CommandError(invalid)
     when = amount * unit
     if not absolute:

@@ -59,6 +59,8 @@ def _expire_arg(raw: bytes, unit: int, absolute: bool, name: str) -> int:
     when = amount * unit
     if not absolute:
         when += now_ms()
+        if when > INT64_MAX:  # Redis's long long wraps around to a negative: refused
+            raise CommandError(f"ERR invalid expire time in '{name}' command")
     return when
 
 

@@ -1,0 +1,57 @@
+"""Arguments at the edges of what Redis accepts (expiry overflow, negative counts, huge
+offsets), each compared with redis-server."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.kv.conftest import Differ
+
+_TIMES = [
+    "0",
+    "-1",
+    "1",
+    "9223372036854775807",
+    "9223372036854775806",
+    "922337203685477580",
+    "9223372036854775",
+    "-9223372036854775808",
+    "4611686018427387904",
+]
+
+
+@pytest.mark.parametrize("raw", _TIMES)
+def test_expiry_arguments_overflow_as_in_redis(diff: Differ, raw: str) -> None:
+    for cmd in ("EXPIRE", "PEXPIRE", "EXPIREAT", "PEXPIREAT"):
+        diff.call("SET", "k", "v")
+        diff.call(cmd, "k", raw)
+        diff.call("EXISTS", "k")
+    for option in ("EX", "PX", "EXAT", "PXAT"):
+        diff.call("SET", "k", "v", option, raw)
+        diff.call("GETEX", "k", option, raw)
+        diff.call("EXISTS", "k")
+    diff.call("SETEX", "k", raw, "v")
+    diff.call("PSETEX", "k", raw, "v")
+
+
+@pytest.mark.parametrize(
+    "count", ["-1", "0", "-5", "5", "9223372036854775807", "-9223372036854775808"]
+)
+def test_counts_at_the_edges_as_in_redis(diff: Differ, count: str) -> None:
+    diff.call("RPUSH", "l", "a", "b", "c")
+    diff.call("SADD", "s", "a")
+    diff.call("HSET", "h", "f", "v")
+    diff.call("ZADD", "z", "1", "a")
+    diff.call("LPOP", "l", count)
+    diff.call("RPOP", "l", count)
+    diff.call("SPOP", "s", count)
+    diff.call("SRANDMEMBER", "s", count)
+    diff.call("HRANDFIELD", "h", count)
+    diff.call("ZRANDMEMBER", "z", count)
+    diff.call("ZPOPMIN", "z", count)
+    diff.call("LPOS", "l", "a", "COUNT", count)
+    diff.call("LPOS", "l", "a", "MAXLEN", count)
+    diff.call("SCAN", "0", "COUNT", count)
+    diff.call("GETRANGE", "k", "0", count)
+    diff.call("SETBIT", "b", count, "1")
+    diff.call("SETRANGE", "r", count, "x")
