@@ -10,7 +10,6 @@ from tests.kv.conftest import Differ
 _TIMES = [
     "0",
     "-1",
-    "1",
     "9223372036854775807",
     "9223372036854775806",
     "922337203685477580",
@@ -20,6 +19,8 @@ _TIMES = [
 ]
 
 
+# (No small positive time: a key that expires within a millisecond or a second would race
+# the next command.)
 @pytest.mark.parametrize("raw", _TIMES)
 def test_expiry_arguments_overflow_as_in_redis(diff: Differ, raw: str) -> None:
     for cmd in ("EXPIRE", "PEXPIRE", "EXPIREAT", "PEXPIREAT"):
@@ -51,7 +52,9 @@ def test_counts_at_the_edges_as_in_redis(diff: Differ, count: str) -> None:
     diff.call("ZPOPMIN", "z", count)
     diff.call("LPOS", "l", "a", "COUNT", count)
     diff.call("LPOS", "l", "a", "MAXLEN", count)
+    diff.call("SELECT", "9")  # an empty database: SCAN's reply cannot depend on key order
     diff.call("SCAN", "0", "COUNT", count)
+    diff.call("SELECT", "0")
     diff.call("GETRANGE", "k", "0", count)
     diff.call("SETBIT", "b", count, "1")
     diff.call("SETRANGE", "r", count, "x")
