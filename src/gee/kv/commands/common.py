@@ -61,6 +61,22 @@ def parse_int(raw: bytes, message: str = NOT_INTEGER) -> int:
     return value
 
 
+def parse_c_int(raw: bytes, message: str | None = None) -> int:
+    """Parse as Redis's ``getIntFromObjectOrReply``: a long long that must fit a C int, with
+    ``message`` for either failure when given, else Redis's two messages."""
+    try:
+        value = parse_int(raw)
+    except CommandError:
+        if message is None:
+            raise
+        raise CommandError(message) from None
+    if not -(1 << 31) <= value < 1 << 31:
+        raise CommandError(
+            message or "ERR value is out of range, value must between -2147483648 and 2147483647"
+        )
+    return value
+
+
 _SPACE = b" \t\n\r\v\f"  # what strtod skips (an int ``in`` bytes is fast)
 _INF = float("inf")
 

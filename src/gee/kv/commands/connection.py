@@ -7,7 +7,7 @@ import time
 from typing import TYPE_CHECKING
 
 from gee.kv.commands import command, container
-from gee.kv.commands.common import REDIS_VERSION, SYNTAX, map_header, parse_int
+from gee.kv.commands.common import REDIS_VERSION, SYNTAX, map_header, parse_c_int, parse_int
 from gee.kv.errors import CommandError
 from gee.kv.resp import OK, ONE, PONG, ZERO, bulk, integer
 
@@ -121,11 +121,7 @@ def hello(c: Client, args: list[bytes]) -> None:
 
 @command("select")
 def select(c: Client, args: list[bytes]) -> None:
-    index = parse_int(args[1])
-    if not -(1 << 31) <= index < 1 << 31:  # Redis reads an int
-        raise CommandError(
-            "ERR value is out of range, value must between -2147483648 and 2147483647"
-        )
+    index = parse_c_int(args[1])
     if not 0 <= index < len(c.keyspace.dbs):
         raise CommandError("ERR DB index is out of range")
     c.db = c.keyspace.dbs[index]

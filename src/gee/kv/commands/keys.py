@@ -14,6 +14,7 @@ from gee.kv.commands.common import (
     INT64_MAX,
     SYNTAX,
     matcher,
+    parse_c_int,
     parse_int,
     parse_int_or_none,
     type_name,
@@ -239,7 +240,7 @@ def _rename(c: Client, args: list[bytes], nx: bool) -> None:
 
 
 def _db_index(c: Client, raw: bytes) -> int:
-    index = parse_int(raw)
+    index = parse_c_int(raw)
     if not 0 <= index < len(c.keyspace.dbs):
         raise CommandError("ERR DB index is out of range")
     return index

@@ -17,6 +17,7 @@ from gee.kv.commands.common import (
     REDIS_VERSION,
     SYNTAX,
     map_header,
+    parse_c_int,
     parse_float,
     parse_int,
 )
@@ -32,14 +33,8 @@ RUN_ID = secrets.token_hex(20)
 
 @command("swapdb")
 def swapdb(c: Client, args: list[bytes]) -> None:
-    try:
-        a = parse_int(args[1])
-    except CommandError:
-        raise CommandError("ERR invalid first DB index") from None
-    try:
-        b = parse_int(args[2])
-    except CommandError:
-        raise CommandError("ERR invalid second DB index") from None
+    a = parse_c_int(args[1], "ERR invalid first DB index")
+    b = parse_c_int(args[2], "ERR invalid second DB index")
     n = len(c.keyspace.dbs)
     if not (0 <= a < n and 0 <= b < n):
         raise CommandError("ERR DB index is out of range")
