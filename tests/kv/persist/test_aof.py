@@ -457,24 +457,31 @@ def test_redis_replays_gee_aof_with_redis_cli_pipe(tmp_path: Path) -> None:
             client.close()
     finally:
         server.stop()
-    redis_dir = tmp_path / "redis"
-    redis_dir.mkdir()
-    redis = launch_redis(redis_dir)
+    with _redis_fed(tmp_path, (tmp_path / "appendonly.aof").read_bytes()) as port:
+        got = full_dump(port)
+    assert got == want
+
+
+@contextlib.contextmanager
+def _redis_fed(tmp_path: Path, commands: bytes) -> Iterator[int]:
+    """A redis-server in ``tmp_path``/redis that ``commands`` were piped into with redis-cli
+    --pipe, which must report no error (Redis refuses anything but RESP bulk strings); its
+    port."""
+    (tmp_path / "redis").mkdir()
+    redis = launch_redis(tmp_path / "redis")
     try:
-        with open(tmp_path / "appendonly.aof", "rb") as aof:
-            done = subprocess.run(
-                ["redis-cli", "-p", str(redis.port), "--pipe"],
-                stdin=aof,
-                capture_output=True,
-                timeout=60,
-                check=False,
-            )
+        done = subprocess.run(
+            ["redis-cli", "-p", str(redis.port), "--pipe"],
+            input=commands,
+            capture_output=True,
+            timeout=60,
+            check=False,
+        )
         assert b"errors: 0" in done.stdout, done.stdout
-        got = full_dump(redis.port)
+        yield redis.port
     finally:
         assert redis.proc is not None
         stop_process(redis.proc)
-    assert got == want
 
 
 def test_a_deadline_that_passed_while_down_does_not_change_the_replay(tmp_path: Path) -> None:
@@ -545,17 +552,5 @@ def test_each_write_is_recorded_in_resp_one_spelling(tmp_path: Path, policy: str
             want.append(encode_command(argv))
     text = (tmp_path / "appendonly.aof").read_bytes()
     assert text == b"".join(want)
-    (tmp_path / "redis").mkdir()
-    redis = launch_redis(tmp_path / "redis")  # Redis refuses anything but bulk strings
-    try:
-        done = subprocess.run(
-            ["redis-cli", "-p", str(redis.port), "--pipe"],
-            input=text,
-            capture_output=True,
-            timeout=60,
-            check=False,
-        )
-        assert b"errors: 0" in done.stdout, done.stdout
-    finally:
-        assert redis.proc is not None
-        stop_process(redis.proc)
+    with _redis_fed(tmp_path, text):
+        pass
